@@ -1,0 +1,7 @@
+"""Run roleprobe as ``python -m roleprobe``."""
+
+import sys
+
+from roleprobe._cli import main
+
+sys.exit(main())

@@ -1,0 +1,93 @@
+"""roleprobe's main: settings, probe, verdict, log, exec."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from roleprobe import __version__
+from roleprobe._args import USAGE, UsageError, parse
+from roleprobe._exec import Signals, execute
+from roleprobe._log import Logger, Redactor, configure
+from roleprobe._settings import ConfigError, Settings, load, log_format
+from roleprobe._verdict import Resolution, Verdict, decide
+
+EX_USAGE = 2
+EX_CONFIG = 78
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run roleprobe; return an exit status, or never return after exec."""
+    args = sys.argv[1:] if argv is None else argv
+    environ = os.environ
+    signals = Signals()
+    signals.install()
+    redactor = Redactor()
+    log = configure(log_format(environ), redactor)
+    try:
+        return _main(args, environ, signals, log, redactor)
+    except Exception as e:
+        log.error("internal_error", reason=type(e).__name__)
+        return 70
+
+
+def _main(
+    args: Sequence[str],
+    environ: os._Environ[str],
+    signals: Signals,
+    log: Logger,
+    redactor: Redactor,
+) -> int:
+    """Do the work of main; any exception is a bug reported by main."""
+    try:
+        invocation = parse(args)
+    except UsageError as e:
+        log.error("usage_error", reason=str(e))
+        sys.stderr.write(USAGE)
+        return EX_USAGE
+    if invocation.action == "help":
+        sys.stdout.write(USAGE)
+        return 0
+    if invocation.action == "version":
+        sys.stdout.write(f"roleprobe {__version__}\n")
+        return 0
+    try:
+        settings = load(environ)
+    except ConfigError as e:
+        log.error("config_invalid", setting=e.setting, reason=e.reason)
+        return EX_CONFIG
+    found = _probe(environ, settings, log, redactor)
+    verdict = decide(found, settings, check=invocation.action == "check")
+    _write(log, verdict)
+    if settings.emf:
+        from roleprobe._emf import emit  # noqa: PLC0415 - opt-in
+
+        emit(verdict.outcome, found.source, found.elapsed_ms)
+    if verdict.exit_status is not None:
+        return verdict.exit_status
+    command = invocation.command
+    signals.restore()
+    status, reason = execute(command)
+    log.error("exec_failed", command=command[0], reason=reason)
+    return status
+
+
+def _probe(
+    environ: os._Environ[str], settings: Settings, log: Logger, redactor: Redactor
+) -> Resolution:
+    """Find the credentials and identity, turning any bug into a reason."""
+    from roleprobe._resolve import resolve  # noqa: PLC0415
+
+    try:
+        return resolve(environ, settings, log, redactor)
+    except Exception as e:
+        return Resolution(
+            source="none", found=False, reason=f"internal error: {type(e).__name__}"
+        )
+
+
+def _write(log: Logger, verdict: Verdict) -> None:
+    """Write the verdict's events."""
+    for event in verdict.events:
+        getattr(log, event.level)(event.name, **event.fields)

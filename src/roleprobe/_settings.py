@@ -1,0 +1,120 @@
+"""roleprobe's own settings: read once from the environment and validated."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from roleprobe._match import Pattern, PatternError, parse_expected
+
+OnMismatch = Literal["fail", "warn"]
+Verify = Literal["auto", "always", "never"]
+LogFormat = Literal["json", "console"]
+_W = TypeVar("_W", bound=str)
+
+
+class ConfigError(Exception):
+    """A setting has a value roleprobe cannot use."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        super().__init__(f"{setting}: {reason}")
+        self.setting = setting
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything roleprobe reads from ``ROLEPROBE_*`` and ``EXPECTED_ROLE_ARN``."""
+
+    expected: tuple[Pattern, ...] | None = None
+    expected_text: str | None = None
+    on_mismatch: OnMismatch = "fail"
+    timeout: float = 5.0
+    attempts: int = 4
+    deadline: float = 30.0
+    verify: Verify = "auto"
+    log_format: LogFormat = "json"
+    emf: bool = False
+
+
+def log_format(environ: Mapping[str, str]) -> LogFormat:
+    """Return the log format, falling back to JSON when the value is invalid."""
+    try:
+        return _word(environ, "ROLEPROBE_LOG_FORMAT", ("json", "console"), "json")
+    except ConfigError:
+        return "json"
+
+
+def load(environ: Mapping[str, str]) -> Settings:
+    """Read and validate the settings; raise ConfigError naming the variable."""
+    expected_text = environ.get("EXPECTED_ROLE_ARN")
+    expected = None
+    if expected_text is not None:
+        try:
+            expected = parse_expected(expected_text)
+        except PatternError as e:
+            raise ConfigError("EXPECTED_ROLE_ARN", str(e)) from None
+    return Settings(
+        expected=expected,
+        expected_text=expected_text,
+        on_mismatch=_word(environ, "ROLEPROBE_ON_MISMATCH", ("fail", "warn"), "fail"),
+        timeout=_seconds(environ, "ROLEPROBE_TIMEOUT", 5.0),
+        attempts=_count(environ, "ROLEPROBE_ATTEMPTS", 4),
+        deadline=_seconds(environ, "ROLEPROBE_DEADLINE", 30.0),
+        verify=_word(environ, "ROLEPROBE_VERIFY", ("auto", "always", "never"), "auto"),
+        log_format=_word(environ, "ROLEPROBE_LOG_FORMAT", ("json", "console"), "json"),
+        emf=_word(environ, "ROLEPROBE_EMF", ("true", "false"), "false") == "true",
+    )
+
+
+def _word(
+    environ: Mapping[str, str], name: str, allowed: tuple[_W, ...], default: _W
+) -> _W:
+    """Return one of *allowed* words (any case, spaces trimmed)."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    for candidate in allowed:
+        if word == candidate:
+            return candidate
+    raise ConfigError(name, f"must be one of {', '.join(allowed)}, not {_show(raw)}")
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """Return a positive, finite number of seconds."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(
+            name, f"must be a number of seconds, not {_show(raw)}"
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(
+            name, f"must be a positive number of seconds, not {_show(raw)}"
+        )
+    return value
+
+
+def _count(environ: Mapping[str, str], name: str, default: int) -> int:
+    """Return a positive whole number."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip(), 10)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, not {_show(raw)}") from None
+    if value <= 0:
+        raise ConfigError(name, f"must be at least 1, not {_show(raw)}")
+    return value
+
+
+def _show(raw: str) -> str:
+    """Quote a value for an error message, cut to a readable length."""
+    return repr(raw if len(raw) <= 64 else raw[:64] + "...")

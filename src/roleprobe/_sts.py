@@ -1,0 +1,79 @@
+"""STS GetCallerIdentity, signed with the credentials the application will use.
+
+botocore is imported here only, and only when a source does not tell its
+role itself: it costs more start-up time than everything else together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from roleprobe import __version__
+from roleprobe._retry import Retryable
+
+if TYPE_CHECKING:
+    from roleprobe._endpoint import Credentials
+
+_SAFE_CODE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,63}")
+_FALLBACK_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who STS says the caller is."""
+
+    arn: str
+    account: str | None
+
+
+def caller_identity(credentials: Credentials, timeout: float) -> Identity:
+    """Ask STS once who *credentials* belong to; raise Retryable on failure."""
+    import botocore.config  # noqa: PLC0415 - deferred on purpose
+    import botocore.exceptions  # noqa: PLC0415
+    import botocore.session  # noqa: PLC0415
+
+    session = botocore.session.Session()
+    try:
+        session.get_scoped_config()
+    except botocore.exceptions.ProfileNotFound:
+        # The SDK will fail on this profile; still find out who these are.
+        session.set_config_variable("profile", "default")
+    region = session.get_config_variable("region") or _FALLBACK_REGION
+    client: Any = session.create_client(
+        "sts",
+        region_name=region,
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.token,
+        config=botocore.config.Config(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"total_max_attempts": 1},
+            user_agent_extra=f"roleprobe/{__version__}",
+        ),
+    )
+    try:
+        answer = client.get_caller_identity()
+    except botocore.exceptions.ClientError as e:
+        code = str(e.response.get("Error", {}).get("Code", ""))
+        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        shown = code if _SAFE_CODE.fullmatch(code) else f"HTTP {status}"
+        raise Retryable(f"STS GetCallerIdentity failed: {shown}") from None
+    except (
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+    ):
+        raise Retryable(
+            f"STS GetCallerIdentity timed out after {timeout:g} s"
+        ) from None
+    except botocore.exceptions.EndpointConnectionError:
+        raise Retryable("STS GetCallerIdentity: cannot connect") from None
+    except botocore.exceptions.BotoCoreError as e:
+        raise Retryable(f"STS GetCallerIdentity failed: {type(e).__name__}") from None
+    arn = answer.get("Arn")
+    if not isinstance(arn, str) or not arn:
+        raise Retryable("STS GetCallerIdentity answered without an Arn")
+    account = answer.get("Account")
+    return Identity(arn=arn, account=account if isinstance(account, str) else None)

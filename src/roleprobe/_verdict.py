@@ -1,0 +1,124 @@
+"""From what the probe found and what the user expects, to events and an exit.
+
+Pure: plain data in, plain data out.  This is where the contract's events,
+levels and exit statuses are decided, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from roleprobe._match import account_of, matches
+from roleprobe._settings import Settings
+
+Level = Literal["info", "warning", "error"]
+
+EX_UNAVAILABLE = 69
+EX_NOPERM = 77
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What probing found out; no secrets in here."""
+
+    source: str
+    found: bool
+    role_arn: str | None = None
+    identity_arn: str | None = None
+    account_id: str | None = None
+    expiration: str | None = None
+    verified_by: str | None = None
+    attempts: int = 0
+    elapsed_ms: int = 0
+    reason: str | None = None
+    shadowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One log event to write."""
+
+    level: Level
+    name: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The events to log, and the exit status (None: run the command)."""
+
+    events: tuple[Event, ...]
+    exit_status: int | None
+    outcome: str
+
+
+def decide(found: Resolution, settings: Settings, *, check: bool) -> Verdict:
+    """Decide what to log and whether the command may start."""
+    events: list[Event] = []
+    if found.shadowed:
+        events.append(
+            Event(
+                "warning",
+                "credentials_shadowed",
+                {"source": found.source, "shadowed": list(found.shadowed)},
+            )
+        )
+    expected = settings.expected
+    blocking = expected is not None and settings.on_mismatch == "fail"
+
+    def stop(status: int, outcome: str) -> Verdict:
+        ends = blocking or check
+        return Verdict(tuple(events), status if ends else None, outcome)
+
+    if not found.found:
+        events.append(_unavailable(found, found.reason, blocking))
+        return stop(EX_UNAVAILABLE, "unavailable")
+    events.append(Event("info", "credentials_resolved", _resolved_fields(found)))
+    if expected is None:
+        return Verdict(tuple(events), 0 if check else None, "resolved")
+    assert settings.expected_text is not None
+    if found.identity_arn is None:
+        reason = f"identity not established: {found.reason or 'unknown'}"
+        events.append(_unavailable(found, reason, blocking))
+        return stop(EX_UNAVAILABLE, "unavailable")
+    shown = {"role_arn": found.identity_arn, "expected": settings.expected_text}
+    if matches(expected, found.identity_arn):
+        events.append(Event("info", "role_verified", shown))
+        return Verdict(tuple(events), 0 if check else None, "verified")
+    events.append(Event("error" if blocking else "warning", "role_mismatch", shown))
+    return stop(EX_NOPERM, "mismatch")
+
+
+def _unavailable(found: Resolution, reason: str | None, blocking: bool) -> Event:
+    """Return a credentials_unavailable event."""
+    return Event(
+        "error" if blocking else "warning",
+        "credentials_unavailable",
+        {
+            "source": found.source,
+            "reason": reason or "unknown",
+            "attempts": found.attempts,
+            "elapsed_ms": found.elapsed_ms,
+        },
+    )
+
+
+def _resolved_fields(found: Resolution) -> dict[str, Any]:
+    """Return credentials_resolved's fields, optional ones only when known."""
+    fields: dict[str, Any] = {"source": found.source, "role_arn": found.role_arn}
+    account = found.account_id or account_of(found.identity_arn or found.role_arn or "")
+    optional = {
+        "account_id": account,
+        "expiration": found.expiration,
+        "verified_by": found.verified_by,
+        "identity_arn": found.identity_arn
+        if found.identity_arn != found.role_arn
+        else None,
+    }
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    fields["attempts"] = found.attempts
+    fields["elapsed_ms"] = found.elapsed_ms
+    if found.identity_arn is None and found.reason:
+        fields["identity_reason"] = found.reason
+    return fields

@@ -32,6 +32,7 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
     """Ask STS once who *credentials* belong to; raise Retryable on failure."""
     import botocore.config  # noqa: PLC0415 - deferred on purpose
     import botocore.exceptions  # noqa: PLC0415
+    import botocore.parsers  # noqa: PLC0415
     import botocore.session  # noqa: PLC0415
 
     session = botocore.session.Session()
@@ -72,6 +73,9 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
         raise Retryable("STS GetCallerIdentity: cannot connect") from None
     except botocore.exceptions.BotoCoreError as e:
         raise Retryable(f"STS GetCallerIdentity failed: {type(e).__name__}") from None
+    except (botocore.parsers.ResponseParserError, KeyError, ValueError, TypeError):
+        # botocore's parser meeting an answer that is not STS XML
+        raise Retryable("STS GetCallerIdentity: the answer is not STS XML") from None
     arn = answer.get("Arn")
     if not isinstance(arn, str) or not arn:
         raise Retryable("STS GetCallerIdentity answered without an Arn")

@@ -709,6 +709,17 @@ def _chain(winner: str, *configured: str) -> Chain:
         (_chain("container-role", "iam-role"), ()),
         (_chain("iam-role"), ()),
         (_chain("none", "container-role", "iam-role"), ()),
+        # sources that replace the instance role by design hide no iam-role
+        (_chain("assume-role-with-web-identity", "iam-role"), ()),
+        (_chain("assume-role", "iam-role"), ()),
+        (_chain("sso", "iam-role"), ()),
+        (_chain("custom-process", "iam-role"), ()),
+        (_chain("config-file", "iam-role"), ("iam-role",)),
+        # but a container role they hide is still reported
+        (
+            _chain("assume-role-with-web-identity", "container-role"),
+            ("container-role",),
+        ),
     ],
 )
 def test_shadowed(chain: Chain, hidden: tuple[str, ...]) -> None:

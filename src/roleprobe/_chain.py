@@ -300,13 +300,26 @@ def shadowed(chain: Chain) -> tuple[str, ...]:
 def _hides(winner: str, source: str) -> bool:
     """Tell whether a configured source after the winner counts as hidden."""
     # iam-role: IMDS counts as configured unless AWS_EC2_METADATA_DISABLED is
-    # true, i.e. almost everywhere, even where no IMDS answers.  It counts as
-    # hidden when a source of higher precedence wins, except a container
-    # role: ECS and EKS give the task its own role over the instance's by
-    # design, and a warning on every such start would be noise.
+    # true, i.e. almost everywhere, even where no IMDS answers; telling would
+    # cost a network round trip on every start.  So it counts as hidden only
+    # behind long-term keys (the classic mistake: keys baked into an image or
+    # task definition on EC2), not behind sources that replace the instance
+    # role by design (container roles, web identity, profiles that assume a
+    # role, SSO, credential_process).
     if source == "iam-role":
-        return winner != "container-role"
+        return winner in _STATIC_KEYS
     return source == "container-role"
+
+
+_STATIC_KEYS = frozenset(
+    {
+        "env",
+        "shared-credentials-file",
+        "config-file",
+        "ec2-credentials-file",
+        "boto-config",
+    }
+)
 
 
 def _first(tries: tuple[_Try, ...]) -> _Try | None:

@@ -232,3 +232,36 @@ def test_bare_module_import_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_check_in_console_format_shows_the_chain(run: Runner, ecs: EcsAgent) -> None:
+    env = ecs_env(
+        ecs,
+        EXPECTED_ROLE_ARN=TASK_ROLE_ARN,
+        ROLEPROBE_LOG_FORMAT="console",
+        AWS_ACCESS_KEY_ID=ecs.secrets.access_key_id + "ENV",
+        AWS_SECRET_ACCESS_KEY=ecs.secrets.secret_access_key + "ENV",
+    )
+    r = run("--check", env=env, json_lines=False)
+    assert r.status == 69  # env keys win; the fake STS refuses them
+    table = r.stderr[r.stderr.index("SOURCE") :]
+    rows = {line.split()[0]: line for line in table.splitlines()[1:13]}
+    assert list(rows) == [
+        "env",
+        "assume-role",
+        "assume-role-with-web-identity",
+        "sso",
+        "shared-credentials-file",
+        "login",
+        "custom-process",
+        "config-file",
+        "ec2-credentials-file",
+        "boto-config",
+        "container-role",
+        "iam-role",
+    ]
+    assert "winner" in rows["env"]
+    assert "shadowed" in rows["container-role"]
+    assert "not configured" in rows["iam-role"]  # disabled in tests
+    assert "not configured" in rows["sso"]
+    assert "check:     failed, exit 69" in table

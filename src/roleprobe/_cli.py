@@ -60,6 +60,10 @@ def _main(
     found = _probe(environ, settings, log, redactor)
     verdict = decide(found, settings, check=invocation.action == "check")
     _write(log, verdict)
+    if invocation.action == "check" and settings.log_format == "console":
+        from roleprobe._table import render  # noqa: PLC0415 - for people only
+
+        sys.stderr.write("\n" + render(found, verdict, settings.expected_text))
     if settings.emf:
         from roleprobe._emf import emit  # noqa: PLC0415 - opt-in
 

@@ -45,7 +45,10 @@ def resolve(
     policy = Policy(settings.attempts, settings.timeout, deadline)
     chain = _chain.resolve(environ, _chain.load_files(environ))
     source = chain.winner
-    base = Resolution(source=source, found=False, shadowed=_chain.shadowed(chain))
+    hidden = _chain.shadowed(chain)
+    base = Resolution(
+        source=source, found=False, shadowed=hidden, links=_links(chain, hidden)
+    )
     if chain.error is not None:
         return _replace(base, reason=chain.error)
     if source == "none":
@@ -151,6 +154,21 @@ def _sdk_credentials(timeout: float) -> Credentials:
     from roleprobe._sdk import sdk_credentials  # noqa: PLC0415
 
     return sdk_credentials(timeout)
+
+
+def _links(
+    chain: _chain.Chain, hidden: tuple[str, ...]
+) -> tuple[tuple[str, str, str], ...]:
+    """Return each link of the chain with its state, for people."""
+
+    def state(link: _chain.Link) -> str:
+        if link.source == chain.winner:
+            return "winner"
+        if link.source in hidden:
+            return "shadowed"
+        return "present" if link.configured else "not configured"
+
+    return tuple((link.source, state(link), link.detail) for link in chain.links)
 
 
 def _told_by(source: str, credentials: Credentials | None) -> str:

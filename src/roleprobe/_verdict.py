@@ -33,6 +33,7 @@ class Resolution:
     elapsed_ms: int = 0
     reason: str | None = None
     shadowed: tuple[str, ...] = ()
+    links: tuple[tuple[str, str, str], ...] = ()  # (source, state, detail)
 
 
 @dataclass(frozen=True, slots=True)

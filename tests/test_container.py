@@ -289,7 +289,7 @@ def test_console_format_is_for_people(run: Runner, ecs: EcsAgent) -> None:
     assert not r.stderr.lstrip().startswith("{")
 
 
-def test_emf_line(run: Runner, ecs: EcsAgent) -> None:
+def test_emf_line_basics(run: Runner, ecs: EcsAgent) -> None:
     r = run("--", "true", env=ecs_env(ecs, ROLEPROBE_EMF="true"))
     assert r.status == 0
     emf = r.event("probe_metrics")

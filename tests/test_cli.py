@@ -265,3 +265,18 @@ def test_check_in_console_format_shows_the_chain(run: Runner, ecs: EcsAgent) -> 
     assert "not configured" in rows["iam-role"]  # disabled in tests
     assert "not configured" in rows["sso"]
     assert "check:     failed, exit 69" in table
+
+
+def test_a_closed_stderr_does_not_stop_the_command(ecs: EcsAgent, run: Runner) -> None:
+    env = run.environ(ecs_env(ecs, EXPECTED_ROLE_ARN=TASK_ROLE_ARN))
+    done = subprocess.run(
+        [ROLEPROBE, "--", "sh", "-c", "echo started"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        pass_fds=(),
+        check=False,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert (done.returncode, done.stdout) == (0, b"started\n")

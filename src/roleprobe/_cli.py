@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from roleprobe import __version__
 from roleprobe._args import USAGE, UsageError, parse
 from roleprobe._exec import Signals, execute
-from roleprobe._log import Logger, Redactor, configure
+from roleprobe._log import Logger, Redactor, configure, write_stderr
 from roleprobe._settings import ConfigError, Settings, load, log_format
 from roleprobe._verdict import Resolution, Verdict, decide
 
@@ -44,7 +44,7 @@ def _main(
         invocation = parse(args)
     except UsageError as e:
         log.error("usage_error", reason=str(e))
-        sys.stderr.write(USAGE)
+        write_stderr(USAGE)
         return EX_USAGE
     if invocation.action == "help":
         sys.stdout.write(USAGE)
@@ -63,7 +63,7 @@ def _main(
     if invocation.action == "check" and settings.log_format == "console":
         from roleprobe._table import render  # noqa: PLC0415 - for people only
 
-        sys.stderr.write("\n" + render(found, verdict, settings.expected_text))
+        write_stderr("\n" + render(found, verdict, settings.expected_text))
     if settings.emf:
         from roleprobe._emf import emit  # noqa: PLC0415 - opt-in
 

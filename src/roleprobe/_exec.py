@@ -50,8 +50,9 @@ def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
 
 def execute(command: Sequence[str]) -> tuple[int, str]:
     """Replace this process with *command*; return (status, reason) on failure."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # None when the fd was closed
+        if stream is not None:
+            stream.flush()
     try:
         os.execvp(command[0], list(command))  # noqa: S606 - the point
     except FileNotFoundError:

@@ -1,12 +1,14 @@
 """EC2 instance metadata, asked the way botocore asks it.
 
 IMDSv2 first (a token from ``PUT /latest/api/token``); IMDSv1 only where
-botocore falls back to it: the PUT answered 403, 404 or 405 or timed out,
+botocore falls back to it: the PUT timed out or was answered with anything
+but 200 or 400 (IMDS answers 403 when tokens are off, proxies 404 or 405),
 and ``AWS_EC2_METADATA_V1_DISABLED`` is not true.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from roleprobe._endpoint import Credentials, InvalidAnswer, Refused, parse_credentials
@@ -18,6 +20,7 @@ IPV6 = "http://[fd00:ec2::254]/"
 TOKEN_PATH = "latest/api/token"  # noqa: S105 - a path
 ROLE_PATH = "latest/meta-data/iam/security-credentials/"
 TOKEN_TTL = "21600"  # noqa: S105 - seconds
+TOKEN_HEADER = "X-aws-ec2-metadata-token"  # noqa: S105 - a header name
 HOP_LIMIT = (
     "IMDSv2 token request timed out while metadata GETs answer: the container "
     "is more network hops away than the instance's HttpPutResponseHopLimit "
@@ -47,33 +50,49 @@ def request_timeout(environ: Mapping[str, str]) -> float:
 
 
 def fetch_credentials(environ: Mapping[str, str], timeout: float) -> Credentials:
-    """Ask instance metadata once for the instance role's credentials."""
+    """Ask instance metadata once for the instance role's credentials.
+
+    The whole exchange fits in *timeout*: the token PUT may use at most half
+    of it, so that after a PUT that times out the IMDSv1 fallback (or the
+    hop-limit check) still has time to run in the same attempt.
+    """
     base = base_url(environ)
-    per_request = min(timeout, request_timeout(environ))
+    limit = request_timeout(environ)
+    end = time.monotonic() + timeout
     v1_disabled = environ.get("AWS_EC2_METADATA_V1_DISABLED", "").lower() == "true"
     headers = {"User-Agent": USER_AGENT}
-    token, put_timed_out = _token(base, headers, per_request)
+    token, put_timed_out = _token(base, headers, min(limit, timeout / 2))
     if token is not None:
-        headers["X-aws-ec2-metadata-token"] = token
+        headers[TOKEN_HEADER] = token
     elif v1_disabled:
-        if put_timed_out and _answers_gets(base, per_request):
+        if put_timed_out and _answers_gets(base, _left(end, limit)):
             raise Retryable(HOP_LIMIT)
         raise Retryable("no IMDSv2 token and IMDSv1 is disabled")
-    role = _get(base + ROLE_PATH, headers, per_request).decode("utf-8", "replace")
-    role = role.strip().splitlines()[0] if role.strip() else ""
-    if not role or "/" in role:
+    hop_limit = put_timed_out  # a 401 to IMDSv1 then means: IMDSv2 required
+    role = _get(base + ROLE_PATH, headers, _left(end, limit), hop_limit)
+    text = role.decode("utf-8", "replace").strip()
+    name = text.splitlines()[0].strip() if text else ""
+    if not name or "/" in name:
         raise Retryable("instance metadata names no IAM role")
-    body = _get(base + ROLE_PATH + role, headers, per_request)
+    body = _get(base + ROLE_PATH + name, headers, _left(end, limit), hop_limit)
     try:
         return parse_credentials(body)
     except InvalidAnswer as e:
         raise Retryable(f"invalid answer: {e}") from None
 
 
+def _left(end: float, limit: float) -> float:
+    """Return the timeout of the next request: *limit*, or less near *end*."""
+    left = end - time.monotonic()
+    if left <= 0:
+        raise Retryable("instance metadata: out of time for this attempt")
+    return min(limit, left)
+
+
 def _token(
     base: str, headers: dict[str, str], timeout: float
 ) -> tuple[str | None, bool]:
-    """Return (token or None, whether the PUT timed out)."""
+    """Return (token or None, whether the PUT timed out), as botocore decides."""
     put_headers = headers | {"X-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL}
     try:
         status, body = request("PUT", base + TOKEN_PATH, put_headers, timeout)
@@ -83,9 +102,9 @@ def _token(
         raise
     if status == 200 and body:
         return body.decode("ascii", "replace"), False
-    if status in (403, 404, 405):
-        return None, False
-    raise Retryable(f"IMDSv2 token request answered HTTP {status}")
+    if status == 400:  # botocore gives up: BadIMDSRequestError
+        raise Retryable("IMDSv2 token request answered HTTP 400")
+    return None, False
 
 
 def _answers_gets(base: str, timeout: float) -> bool:
@@ -97,9 +116,11 @@ def _answers_gets(base: str, timeout: float) -> bool:
     return True
 
 
-def _get(url: str, headers: dict[str, str], timeout: float) -> bytes:
+def _get(url: str, headers: dict[str, str], timeout: float, hop_limit: bool) -> bytes:
     """GET a metadata path; non-200 is retryable."""
     status, body = request("GET", url, headers, timeout)
+    if status == 401 and hop_limit:
+        raise Retryable(HOP_LIMIT)
     if status != 200:
         raise Retryable(f"instance metadata answered HTTP {status}")
     return body

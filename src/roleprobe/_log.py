@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
-import sys
 import warnings
 from collections.abc import Iterable, MutableMapping
 from typing import Any, Protocol
@@ -57,6 +57,26 @@ class Redactor:
         return value
 
 
+class _Stderr:
+    """Write each line to fd 2 at once: flushed before exec, never fatal."""
+
+    def msg(self, message: str) -> None:
+        """Write one line; a closed or broken stderr must not stop the start."""
+        data = (message + "\n").encode("utf-8", "backslashreplace")
+        try:
+            while data:
+                data = data[os.write(2, data) :]
+        except OSError:
+            pass
+
+    info = warning = error = msg
+
+
+def write_stderr(text: str) -> None:
+    """Write text for people to stderr the same safe way as the log lines."""
+    _Stderr().msg(text.rstrip("\n"))
+
+
 def configure(fmt: LogFormat, redactor: Redactor) -> Logger:
     """Return a logger writing *fmt* lines to stderr; silence other loggers."""
     logging.getLogger().addHandler(logging.NullHandler())
@@ -66,12 +86,12 @@ def configure(fmt: LogFormat, redactor: Redactor) -> Logger:
     renderer: structlog.typing.Processor
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), sort_keys=False
+            colors=os.isatty(2), sort_keys=False
         )
     else:
         renderer = structlog.processors.JSONRenderer()
     logger: Logger = structlog.wrap_logger(
-        structlog.PrintLogger(sys.stderr),
+        _Stderr(),
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         processors=[
             structlog.processors.add_log_level,

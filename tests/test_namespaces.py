@@ -47,7 +47,12 @@ def test_relative_uri_is_asked_at_169_254_170_2(run: Runner, secrets: Secrets) -
     }
     argv = [*_in_ecs_namespace(script), "sh", "--", "sh", "-c", "echo app ran"]
     done = subprocess.run(
-        argv, env=run.environ(env), capture_output=True, timeout=60, check=False
+        argv,
+        env=run.environ(env),
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=run.home,
     )
     r = run.checked(done.returncode, done.stdout, done.stderr)
     assert r.status == 0, r.stderr

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from conftest import Runner
-
 from fakes import (
     CALLER_ARN,
+    TASK_ROLE_ARN,
     Drop,
+    EcsAgent,
     Garbage,
     Ok,
     PodIdentityAgent,
@@ -16,7 +18,6 @@ from fakes import (
     Stall,
     Status,
     Sts,
-    signing_access_key_id,
 )
 
 # The fake STS's default identity: arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION
@@ -57,7 +58,11 @@ def test_missing_region_does_not_break_sts(
     run: Runner, pod: PodIdentityAgent, sts: Sts, tmp_path: Path
 ) -> None:
     env = pod_env(pod, tmp_path / "token", EXPECTED_ROLE_ARN=ROLE_NAME)
-    for region in ({}, {"AWS_REGION": "eu-west-1"}, {"AWS_DEFAULT_REGION": "ap-south-1"}):
+    for region in (
+        {},
+        {"AWS_REGION": "eu-west-1"},
+        {"AWS_DEFAULT_REGION": "ap-south-1"},
+    ):
         r = run("--check", env=env | region)
         assert r.status == 0, r.stderr
     assert len(sts.requests) == 3
@@ -73,9 +78,7 @@ def test_token_file_wins_and_is_used_verbatim(
     assert pod.requests[-1].header("Authorization") == pod.token
 
 
-def test_token_from_the_variable(
-    run: Runner, pod: PodIdentityAgent, sts: Sts
-) -> None:
+def test_token_from_the_variable(run: Runner, pod: PodIdentityAgent, sts: Sts) -> None:
     env = {
         "AWS_CONTAINER_CREDENTIALS_FULL_URI": pod.credentials_url,
         "AWS_CONTAINER_AUTHORIZATION_TOKEN": pod.token,
@@ -119,9 +122,10 @@ def test_a_missing_token_file_is_retried_then_reported(
     }
     r = run("--", "true", env=env)
     assert r.status == 69
-    assert "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" in r.event("credentials_unavailable")[
-        "reason"
-    ]
+    assert (
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+        in r.event("credentials_unavailable")["reason"]
+    )
     assert pod.requests == []
 
 
@@ -198,7 +202,9 @@ def test_sts_recovers_after_a_throttle_and_garbage(
     run: Runner, pod: PodIdentityAgent, sts: Sts, tmp_path: Path
 ) -> None:
     sts.set_faults(Status(400, THROTTLED, "text/xml"), Garbage(), Ok())
-    r = run("--check", env=pod_env(pod, tmp_path / "token", EXPECTED_ROLE_ARN=ROLE_NAME))
+    r = run(
+        "--check", env=pod_env(pod, tmp_path / "token", EXPECTED_ROLE_ARN=ROLE_NAME)
+    )
     assert r.status == 0, r.stderr
     assert r.names == ["probe_retry"] * 2 + ["credentials_resolved", "role_verified"]
     reasons = [e["reason"] for e in r.events if e["event"] == "probe_retry"]
@@ -217,8 +223,6 @@ def test_a_stalled_sts_cannot_pass_the_deadline(
         ROLEPROBE_TIMEOUT="10",
         ROLEPROBE_DEADLINE="2",
     )
-    import time
-
     start = time.monotonic()
     r = run("--", "true", env=env)
     assert r.status == 69
@@ -228,8 +232,6 @@ def test_a_stalled_sts_cannot_pass_the_deadline(
 def test_verify_always_asks_sts_even_on_ecs(
     run: Runner, secrets: Secrets, sts: Sts
 ) -> None:
-    from fakes import TASK_ROLE_ARN, EcsAgent
-
     with EcsAgent(secrets=secrets) as ecs:
         env = {
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": ecs.credentials_url,

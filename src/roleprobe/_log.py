@@ -85,9 +85,7 @@ def configure(fmt: LogFormat, redactor: Redactor) -> Logger:
     warnings.simplefilter("ignore")
     renderer: structlog.typing.Processor
     if fmt == "console":
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=os.isatty(2), sort_keys=False
-        )
+        renderer = structlog.dev.ConsoleRenderer(colors=os.isatty(2), sort_keys=False)
     else:
         renderer = structlog.processors.JSONRenderer()
     logger: Logger = structlog.wrap_logger(

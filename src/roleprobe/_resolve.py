@@ -68,8 +68,9 @@ def resolve(
         redactor.add(credentials.secrets())
 
     role_arn = (credentials.role_arn if credentials else None) or chain.role_arn
-    told_by = _told_by(source, credentials) if role_arn else None
-    identity_arn, account, verified_by, reason = role_arn, None, told_by, None
+    told_by = "endpoint" if credentials and credentials.role_arn else "configuration"
+    identity_arn, account, reason = role_arn, None, None
+    verified_by = told_by if role_arn else None
     if settings.verify == "always" or (settings.verify == "auto" and not role_arn):
         try:
             if credentials is None:
@@ -169,13 +170,6 @@ def _links(
         return "present" if link.configured else "not configured"
 
     return tuple((link.source, state(link), link.detail) for link in chain.links)
-
-
-def _told_by(source: str, credentials: Credentials | None) -> str:
-    """Name what told the role without asking STS."""
-    if credentials is not None and credentials.role_arn:
-        return "endpoint"
-    return "configuration"
 
 
 def _is_role(arn: str) -> bool:

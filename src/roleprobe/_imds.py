@@ -42,11 +42,19 @@ def base_url(environ: Mapping[str, str]) -> str:
 
 
 def request_timeout(environ: Mapping[str, str]) -> float:
-    """Return AWS_METADATA_SERVICE_TIMEOUT (botocore's default: 1 s)."""
+    """Return AWS_METADATA_SERVICE_TIMEOUT (botocore's default: 1 s).
+
+    botocore reads it with int(): any other value (``0.5``, say) makes its
+    credential chain raise ValueError, so the application gets nothing.
+    """
+    raw = environ.get("AWS_METADATA_SERVICE_TIMEOUT", "1")
     try:
-        return max(0.1, float(environ.get("AWS_METADATA_SERVICE_TIMEOUT", "1")))
+        return max(0.1, float(int(raw)))
     except ValueError:
-        return 1.0
+        raise Refused(
+            "AWS_METADATA_SERVICE_TIMEOUT must be a whole number of seconds: "
+            "botocore fails on any other value"
+        ) from None
 
 
 def fetch_credentials(environ: Mapping[str, str], timeout: float) -> Credentials:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from roleprobe._endpoint import Credentials, Refused
 from roleprobe._retry import Retryable
+from roleprobe._sts import error_code
 
 
 def sdk_credentials(timeout: float) -> Credentials:
@@ -29,9 +30,10 @@ def sdk_credentials(timeout: float) -> Credentials:
             f"the SDK could not get credentials: {type(e).__name__}"
         ) from None
     except botocore.exceptions.ClientError as e:
-        code = str(e.response.get("Error", {}).get("Code", "error"))[:64]
-        raise Retryable(f"the SDK could not get credentials: {code}") from None
-    except botocore.exceptions.BotoCoreError as e:
+        raise Retryable(f"the SDK could not get credentials: {error_code(e)}") from None
+    except Exception as e:
+        # Any other BotoCoreError, or e.g. ValueError on a setting botocore
+        # cannot parse: the application's SDK fails the same way.
         raise Refused(f"the SDK cannot get credentials: {type(e).__name__}") from None
     if (
         found is None
@@ -44,5 +46,5 @@ def sdk_credentials(timeout: float) -> Credentials:
         access_key_id=frozen.access_key,
         secret_access_key=frozen.secret_key,
         token=frozen.token,
-        account_id=getattr(found, "account_id", None),
+        account_id=getattr(frozen, "account_id", None),
     )

@@ -58,10 +58,7 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
     try:
         answer = client.get_caller_identity()
     except botocore.exceptions.ClientError as e:
-        code = str(e.response.get("Error", {}).get("Code", ""))
-        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        shown = code if _SAFE_CODE.fullmatch(code) else f"HTTP {status}"
-        raise Retryable(f"STS GetCallerIdentity failed: {shown}") from None
+        raise Retryable(f"STS GetCallerIdentity failed: {error_code(e)}") from None
     except (
         botocore.exceptions.ConnectTimeoutError,
         botocore.exceptions.ReadTimeoutError,
@@ -81,3 +78,14 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
         raise Retryable("STS GetCallerIdentity answered without an Arn")
     account = answer.get("Account")
     return Identity(arn=arn, account=account if isinstance(account, str) else None)
+
+
+def error_code(error: Any) -> str:
+    """Return a botocore ClientError's code if it is plainly one, else the status.
+
+    The code comes from the answer's body, which is never logged as it is.
+    """
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if _SAFE_CODE.fullmatch(code):
+        return code
+    return f"HTTP {error.response.get('ResponseMetadata', {}).get('HTTPStatusCode')}"

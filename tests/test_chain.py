@@ -726,6 +726,27 @@ def test_shadowed(chain: Chain, hidden: tuple[str, ...]) -> None:
     assert shadowed(chain) == hidden
 
 
+def test_a_role_source_is_used_not_shadowed(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile ecs]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
+        "credential_source = EcsContainer\n"
+        "[profile chained]\nrole_arn = arn:aws:iam::123456789012:role/s\n"
+        "source_profile = ecs\n"
+    )
+    for profile in ("ecs", "chained"):
+        environ = {
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_PROFILE": profile,
+            FULL: "http://127.0.0.1/c",
+            "HOME": str(tmp_path),
+        }
+        chain = resolve(environ, load_files(environ))
+        assert chain.winner == "assume-role"
+        assert chain.uses == ("container-role",)
+        assert shadowed(chain) == ()
+
+
 def test_shadowed_from_resolve() -> None:
     environ = {**ENV_KEYS, FULL: "http://127.0.0.1/c"}
     assert shadowed(resolve(environ, Files())) == ("container-role", "iam-role")

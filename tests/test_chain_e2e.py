@@ -518,10 +518,6 @@ def test_env_keys_hiding_a_container_uri_is_a_warning(
     assert world.ecs.requests == [], "the hidden endpoint is not asked"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_chain.shadowed counts the role's own credential_source as hidden",
-)
 def test_credential_source_is_not_shadowed(world: World) -> None:
     """The container role a profile assumes from is used, not hidden."""
     environ, _ = assume_role_credential_source_ecs(world)

@@ -85,6 +85,7 @@ class Chain:
     winner: str  # the first configured link (the one that fails, on error)
     role_arn: str | None  # named by the winner itself; None on error
     error: str | None  # why botocore fails before any network; None when fine
+    uses: tuple[str, ...] = ()  # sources the winning assume-role draws on
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +282,29 @@ def resolve(environ: Mapping[str, str], files: Files) -> Chain:
     if first is None:
         return Chain(profile, links, "none", None, None)
     role_arn = first.role_arn if first.error is None else None
-    return Chain(profile, links, first.link.source, role_arn, first.error)
+    uses = _role_uses(ctx, profile, []) if first.link.source == "assume-role" else ()
+    return Chain(profile, links, first.link.source, role_arn, first.error, uses)
+
+
+_SOURCED = {
+    "Environment": "env",
+    "EcsContainer": "container-role",
+    "Ec2InstanceMetadata": "iam-role",
+}
+
+
+def _role_uses(ctx: _Ctx, name: str, visited: list[str]) -> tuple[str, ...]:
+    """Return the sources an assume-role profile gets its own credentials from."""
+    profile = ctx.profiles.get(name, {})
+    sourced = _SOURCED.get(profile.get("credential_source", ""))
+    if sourced is not None:
+        return (sourced,)
+    source = profile.get("source_profile")
+    if source is None or source in visited or source == name:
+        return ()
+    if _has_role(ctx.profiles.get(source, {})):
+        return _role_uses(ctx, source, [*visited, name])
+    return ()
 
 
 def shadowed(chain: Chain) -> tuple[str, ...]:
@@ -293,7 +316,9 @@ def shadowed(chain: Chain) -> tuple[str, ...]:
     return tuple(
         link.source
         for link in after
-        if link.configured and _hides(chain.winner, link.source)
+        if link.configured
+        and link.source not in chain.uses
+        and _hides(chain.winner, link.source)
     )
 
 

@@ -6,6 +6,7 @@ role itself: it costs more start-up time than everything else together.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,14 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
     except botocore.exceptions.ProfileNotFound:
         # The SDK will fail on this profile; still find out who these are.
         session.set_config_variable("profile", "default")
-    region = session.get_config_variable("region") or _FALLBACK_REGION
+    # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION (which ECS
+    # and Lambda set) picks the regional endpoint when botocore has none, so
+    # that a private subnet with an STS VPC endpoint needs no internet.
+    region = (
+        session.get_config_variable("region")
+        or os.environ.get("AWS_REGION")
+        or _FALLBACK_REGION
+    )
     client: Any = session.create_client(
         "sts",
         region_name=region,

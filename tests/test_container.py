@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOWHERE, ROOT, Runner, ecs_env
+from conftest import NOWHERE, ROLEPROBE, ROOT, Runner, ecs_env
 from fakes import (
     TASK_ROLE_ARN,
     Drop,
@@ -94,6 +94,27 @@ def test_arguments_and_environment_reach_the_command_unchanged(
     seen = json.loads(out.read_text())
     assert seen["argv"] == args
     assert seen["env"] == run.environ(env)
+
+
+@pytest.mark.parametrize("lang", [None, "C", "POSIX", "C.UTF-8"])
+def test_no_locale_variable_is_added(
+    run: Runner, ecs: EcsAgent, lang: str | None
+) -> None:
+    """CPython coerces a C locale by setting LC_CTYPE; the command must not see it."""
+    env = run.environ(ecs_env(ecs))
+    del env["LANG"]
+    if lang is not None:
+        env["LANG"] = lang
+    done = subprocess.run(
+        [ROLEPROBE, "--", "cat", "/proc/self/environ"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    run.checked(done.returncode, b"", done.stderr)  # stdout holds the URI
+    assert done.returncode == 0
+    entries = done.stdout.decode().split("\0")[:-1]
+    assert dict(entry.split("=", 1) for entry in entries) == env
 
 
 def test_options_end_at_the_first_non_option(

@@ -54,7 +54,11 @@ def execute(command: Sequence[str]) -> tuple[int, str]:
         if stream is not None:
             stream.flush()
     try:
-        os.execvp(command[0], list(command))  # noqa: S606 - the point
+        env = _environment()
+        if env is None:
+            os.execvp(command[0], list(command))  # noqa: S606 - the point
+        else:
+            os.execvpe(command[0], list(command), env)  # noqa: S606
     except FileNotFoundError:
         return 127, "command not found"
     except NotADirectoryError:
@@ -66,3 +70,24 @@ def execute(command: Sequence[str]) -> tuple[int, str]:
             return 126, "exec format error"
         return 126, e.strerror or type(e).__name__
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _environment() -> dict[str, str] | None:
+    """Return the environment without CPython's own LC_CTYPE, or None if unchanged.
+
+    Started with LANG unset or C, CPython coerces the locale (PEP 538) and
+    sets LC_CTYPE in its own environment, which exec would pass on.  The
+    process's initial environment tells whether LC_CTYPE was really given.
+    """
+    if "LC_CTYPE" not in os.environ:
+        return None
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            initial = f.read().split(b"\0")
+    except OSError:
+        return None
+    if any(entry.startswith(b"LC_CTYPE=") for entry in initial):
+        return None
+    env = dict(os.environ)
+    del env["LC_CTYPE"]
+    return env

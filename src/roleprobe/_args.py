@@ -50,7 +50,8 @@ def parse(argv: Sequence[str]) -> Invocation:
         if arg == "--check":
             check = True
         elif arg.startswith("-") and arg != "-":
-            raise UsageError(f"unknown option {arg[:64]!r}")
+            # the name only: a value after '=' could be anything, a secret too
+            raise UsageError(f"unknown option {arg.split('=', 1)[0][:64]!r}")
         else:
             return _finish(check, tuple(argv[i:]))
     return _finish(check, ())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from roleprobe import __version__
 from roleprobe._args import USAGE, UsageError, parse
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(
     args: Sequence[str],
-    environ: os._Environ[str],
+    environ: Mapping[str, str],
     signals: Signals,
     log: Logger,
     redactor: Redactor,
@@ -78,7 +78,7 @@ def _main(
 
 
 def _probe(
-    environ: os._Environ[str], settings: Settings, log: Logger, redactor: Redactor
+    environ: Mapping[str, str], settings: Settings, log: Logger, redactor: Redactor
 ) -> Resolution:
     """Find the credentials and identity, turning any bug into a reason."""
     from roleprobe._resolve import resolve  # noqa: PLC0415

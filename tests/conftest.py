@@ -90,9 +90,12 @@ class Runner:
         timeout: float = 60,
         prefix: Sequence[str] = (),
         json_lines: bool = True,
+        unset: Sequence[str] = (),
     ) -> Run:
         """Run roleprobe with *args*; return what it did."""
         full = self.environ(env)
+        for name in unset:
+            del full[name]
         check_network_rule(full, in_namespace=bool(prefix))
         done = subprocess.run(
             [*prefix, ROLEPROBE, *args],
@@ -130,7 +133,8 @@ def check_network_rule(env: Mapping[str, str], *, in_namespace: bool) -> None:
     if in_namespace:
         return
     assert env.get("AWS_EC2_METADATA_DISABLED") == "true", "IMDS must be disabled"
-    sts = urlsplit(env.get("AWS_ENDPOINT_URL_STS", "")).hostname or ""
+    endpoint = env.get("AWS_ENDPOINT_URL_STS", env.get("AWS_ENDPOINT_URL", ""))
+    sts = urlsplit(endpoint).hostname or ""
     assert ipaddress.ip_address(sts).is_loopback, "STS must be a loopback fake"
     for name in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",):
         assert name not in env, f"{name} points at 169.254.170.2: use a namespace"

@@ -258,3 +258,14 @@ def test_verify_always_asks_sts_even_on_ecs(
     assert resolved["identity_arn"] == CALLER_ARN
     assert resolved["verified_by"] == "sts"
     assert sts.access_key_ids == [secrets.access_key_id]
+
+
+def test_sts_endpoint_from_aws_endpoint_url(
+    run: Runner, pod: PodIdentityAgent, sts: Sts, tmp_path: Path
+) -> None:
+    """The generic AWS_ENDPOINT_URL serves STS when there is no STS-specific one."""
+    env = pod_env(pod, tmp_path / "token", EXPECTED_ROLE_ARN=ROLE_NAME)
+    env["AWS_ENDPOINT_URL"] = sts.url
+    r = run("--check", env=env, unset=["AWS_ENDPOINT_URL_STS"])
+    assert r.status == 0, r.stderr
+    assert sts.actions == ["GetCallerIdentity"]

@@ -15,7 +15,7 @@ from roleprobe._endpoint import (
     error_code,
     parse_credentials,
 )
-from roleprobe._retry import Retryable
+from roleprobe._retry import Retryable, TimedOut
 
 USER_AGENT = f"roleprobe/{__version__}"
 
@@ -52,7 +52,7 @@ def request(
         ):
             return response.status_code, _read_capped(response)
     except httpx.TimeoutException:
-        raise Retryable(f"timed out after {timeout:g} s") from None
+        raise TimedOut(f"timed out after {timeout:g} s") from None
     except httpx.ConnectError as e:
         raise Retryable(f"cannot connect: {_errno_text(e)}") from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):

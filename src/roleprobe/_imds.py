@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from roleprobe._endpoint import Credentials, InvalidAnswer, Refused, parse_credentials
 from roleprobe._http import USER_AGENT, request
-from roleprobe._retry import Retryable
+from roleprobe._retry import Retryable, TimedOut
 
 IPV4 = "http://169.254.169.254/"
 IPV6 = "http://[fd00:ec2::254]/"
@@ -104,10 +104,8 @@ def _token(
     put_headers = headers | {"X-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL}
     try:
         status, body = request("PUT", base + TOKEN_PATH, put_headers, timeout)
-    except Retryable as e:
-        if str(e).startswith("timed out"):
-            return None, True
-        raise
+    except TimedOut:
+        return None, True
     if status == 200 and body:
         return body.decode("ascii", "replace"), False
     if status == 400:  # botocore gives up: BadIMDSRequestError

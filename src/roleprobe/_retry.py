@@ -21,6 +21,10 @@ class Retryable(Exception):
     """An attempt failed in a way that asking again may fix."""
 
 
+class TimedOut(Retryable):
+    """An attempt ran out of time."""
+
+
 class GaveUp(Exception):
     """Attempts or time ran out; carries the last reason and the count."""
 
@@ -74,7 +78,7 @@ def call_within(fn: Callable[[], T], seconds: float) -> T:
     worker.start()
     worker.join(seconds)
     if not box:
-        raise Retryable(f"timed out after {seconds:g} s")
+        raise TimedOut(f"timed out after {seconds:g} s")
     ok, value = box[0]
     if ok:
         return value  # type: ignore[return-value]

@@ -12,6 +12,12 @@ SIGTERM::
 
     python tests/fakes.py ecs --host 127.0.0.1 --port 0 --fault status:503
 
+`start_fake` is the one way to start such a process and wait until it
+listens; `read_records` the one way to read what it recorded (``--record``).
+Shell scripts (namespaces, containers) use ``fakes.py --detach ...``, which
+is `start_fake` on the command line: it returns once the fake listens,
+printing ``READY <port> <pid>``, and leaves it running with its stderr.
+
 The servers bind 127.0.0.1 unless told otherwise; only tests inside a network
 namespace of their own may give them another address.
 """
@@ -21,11 +27,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import secrets as _random
+import select
 import signal
 import socket
 import socketserver
+import subprocess
 import sys
 import threading
 import time
@@ -243,6 +252,28 @@ class RecordedRequest:
             if key.lower() == wanted:
                 return value
         return None
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query and form parameters (first values)."""
+        return _params(self)
+
+    @property
+    def action(self) -> str | None:
+        """The STS Action parameter, or None."""
+        return self.params.get("Action")
+
+    @classmethod
+    def from_json(cls, line: str) -> Self:
+        """Return the request `to_json` wrote as *line*."""
+        doc = json.loads(line)
+        return cls(
+            doc["method"],
+            doc["path"],
+            doc["headers"],
+            doc["body"].encode(),
+            doc["time"],
+        )
 
     def to_json(self) -> str:
         """Return the request as one JSON line (the body as text)."""
@@ -835,7 +866,7 @@ class Sts(FakeServer):
     @property
     def actions(self) -> list[str | None]:
         """Every request's Action parameter."""
-        return [_params(r).get("Action") for r in self.requests]
+        return [r.action for r in self.requests]
 
     def respond(self, request: RecordedRequest, shape: Fault) -> Answer | None:
         """Answer the request's Action."""
@@ -1089,6 +1120,89 @@ class Imds(FakeServer):
         return Answer(status, body.encode(), HTML)
 
 
+# -- Fakes as processes ----------------------------------------------------
+
+FAKES = Path(__file__).resolve()
+
+
+def read_records(path: Path) -> list[RecordedRequest]:
+    """Return the requests a fake process recorded in *path* (none if absent)."""
+    if not path.exists():
+        return []
+    return [RecordedRequest.from_json(line) for line in path.read_text().splitlines()]
+
+
+@dataclass
+class FakeProcess:
+    """A fake running as a process of its own, listening (see `start_fake`)."""
+
+    pid: int
+    port: int
+    record: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The requests recorded so far (needs ``record``)."""
+        if self.record is None:
+            raise RuntimeError("started without record=")
+        return read_records(self.record)
+
+    def stop(self) -> int | None:
+        """SIGTERM the fake; return its status when it is our child."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+        return None if self.process is None else self.process.wait(timeout=10)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_fake(
+    *argv: str,
+    secrets: Secrets | None = None,
+    record: Path | None = None,
+    python: str = sys.executable,
+    timeout: float = 20.0,
+) -> FakeProcess:
+    """Start ``fakes.py *argv*`` and return once it listens.
+
+    *argv* is the fake's command line (``"ecs", "--port", "0", ...``);
+    *secrets* and *record* add ``--secrets`` and ``--record``.  The fake's
+    stderr is ours; raises RuntimeError when it exits or stays silent.
+    """
+    extra: list[str] = []
+    if secrets is not None:
+        extra += ["--secrets", secrets.to_json()]
+    if record is not None:
+        extra += ["--record", str(record)]
+    proc = subprocess.Popen(
+        [python, str(FAKES), *argv, *extra],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = b""
+    give_up = time.monotonic() + timeout
+    while not line.endswith(b"\n"):
+        left = give_up - time.monotonic()
+        if left <= 0 or not select.select([proc.stdout], [], [], left)[0]:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"fake {argv[:1]} did not start in {timeout} s")
+        chunk = os.read(proc.stdout.fileno(), 100)
+        if not chunk:
+            status = proc.wait()
+            raise RuntimeError(f"fake {argv[:1]} exited with {status} before READY")
+        line += chunk
+    word, port = line.split()[:2]
+    assert word == b"READY", line
+    return FakeProcess(proc.pid, int(port), record, proc)
+
+
 # -- Command line ----------------------------------------------------------
 
 KINDS: dict[str, type[FakeServer]] = {
@@ -1124,6 +1238,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="fakes.py",
         description="Run one fake AWS service until SIGTERM; prints READY <port>.",
     )
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="return once the fake listens, printing READY <port> <pid>; "
+        "the fake runs on until SIGTERM",
+    )
     kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     ecs = kinds.add_parser("ecs", parents=[common], help="ECS agent")
     ecs.add_argument("--role-arn")
@@ -1144,7 +1264,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the fake named on the command line until SIGTERM or SIGINT."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = vars(_parser().parse_args(argv))
+    if args.pop("detach"):
+        fake = start_fake(*(a for a in argv if a != "--detach"))
+        print(f"READY {fake.port} {fake.pid}", flush=True)
+        return 0
     kind = KINDS[args.pop("kind")]
     record: Path | None = args.pop("record")
     identity_arn: str | None = args.pop("identity_arn", None)

@@ -12,11 +12,16 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
 
-from conftest import TESTS, Runner
-from fakes import ACCOUNT_ID, INSTANCE_ROLE_NAME, Secrets
+from conftest import Runner
+from fakes import (
+    ACCOUNT_ID,
+    FAKES,
+    INSTANCE_ROLE_NAME,
+    RecordedRequest,
+    Secrets,
+    read_records,
+)
 
 PYTHON = sys.executable
 IPV4 = "169.254.169.254"
@@ -52,22 +57,21 @@ except (botocore.exceptions.BotoCoreError, ValueError) as e:
     out["error"] = type(e).__name__
 print(json.dumps(out))
 """
-# Starts one fake in the background and waits until it listens.
+# Starts one fake in the background (`fakes.py --detach`, which returns once
+# it listens) and records its port as NAME_PORT.
 START = """\
 start() {
   name=$1; shift
-  "$PY" "$FAKES" "$@" --secrets "$SECRETS" --record "$DIR/$name.jsonl" \\
-    >"$DIR/$name.out" 2>"$DIR/$name.err" </dev/null &
-  n=0
-  until grep -qs '^READY' "$DIR/$name.out"; do
-    n=$((n + 1))
-    if [ "$n" -ge 1000 ]; then
-      echo "fake $name did not start" >&2; cat "$DIR/$name.err" >&2; exit 98
-    fi
-    sleep 0.01
-  done
+  "$PY" "$FAKES" --detach "$@" --secrets "$SECRETS" --record "$DIR/$name.jsonl" \\
+    >"$DIR/$name.out" 2>"$DIR/$name.err" </dev/null ||
+    { echo "fake $name did not start" >&2; cat "$DIR/$name.err" >&2; exit 98; }
 }
 """
+
+
+def start_fake_line(*argv: str) -> str:
+    """Return a shell command that starts ``fakes.py *argv*`` and waits for it."""
+    return shlex.join([PYTHON, str(FAKES), "--detach", *argv]) + " >/dev/null"
 
 
 class Namespace:
@@ -103,14 +107,14 @@ class Namespace:
         q = shlex.quote
         lines = [
             "set -e",
-            f"PY={q(PYTHON)} FAKES={q(str(TESTS / 'fakes.py'))} DIR={q(str(self.dir))}",
+            f"PY={q(PYTHON)} FAKES={q(str(FAKES))} DIR={q(str(self.dir))}",
             f"SECRETS={q(self.secrets.to_json())}",
             "ip link set lo up",
             f"ip addr add {IPV4}/32 dev lo",
             f"ip -6 addr add {IPV6}/128 dev lo nodad",
             START,
             *(f"start {name} {shlex.join(args)}" for name, args in self.fakes),
-            'STS_PORT=$(sed -n "s/^READY //p" "$DIR/sts.out")',
+            'STS_PORT=$(sed -n "s/^READY \\([0-9]*\\) .*/\\1/p" "$DIR/sts.out")',
             'export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$STS_PORT"',
             'exec "$@"',
         ]
@@ -118,12 +122,9 @@ class Namespace:
         unshare = ["unshare", "--net", "--pid", "--fork", "--mount-proc"]
         return [*unshare, "sh", "-c", script, "namespace"]
 
-    def requests(self, name: str) -> list[dict[str, Any]]:
+    def requests(self, name: str) -> list[RecordedRequest]:
         """Return the requests fake *name* received in the latest namespace."""
-        path = self.dir / f"{name}.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
+        return read_records(self.dir / f"{name}.jsonl")
 
     def botocore(
         self, run: Runner, env: Mapping[str, str], *args: str
@@ -142,23 +143,3 @@ class Namespace:
         assert checked.status == 0, checked.stderr
         answer: dict[str, str] = json.loads(done.stdout)
         return answer
-
-
-def header(request: Mapping[str, Any], name: str) -> str | None:
-    """Return a recorded request's header called *name* (any case)."""
-    for key, value in request["headers"].items():
-        if key.lower() == name.lower():
-            return str(value)
-    return None
-
-
-def signing_key(request: Mapping[str, Any]) -> str | None:
-    """Return the access key id a recorded STS request is signed with."""
-    authorization = header(request, "Authorization") or ""
-    _, found, rest = authorization.partition("Credential=")
-    return rest.split("/", 1)[0] if found else None
-
-
-def action(request: Mapping[str, Any]) -> str | None:
-    """Return a recorded STS request's Action."""
-    return parse_qs(request["body"]).get("Action", [None])[0]

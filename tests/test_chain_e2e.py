@@ -31,8 +31,9 @@ from fakes import (
     Stall,
     Status,
     Sts,
+    signing_access_key_id,
 )
-from netns import BOTOCORE, IMDS_ENV, Namespace, signing_key
+from netns import BOTOCORE, IMDS_ENV, Namespace
 
 PYTHON = sys.executable
 FAST = {"ROLEPROBE_TIMEOUT": "3", "ROLEPROBE_ATTEMPTS": "2", "ROLEPROBE_DEADLINE": "10"}
@@ -693,6 +694,8 @@ def test_instance_role_matches_botocore(
     resolved = r.event("credentials_resolved")
     assert resolved["source"] == "iam-role"
     assert resolved["role_arn"] == arn
-    assert [signing_key(q) for q in ns.requests("sts")] == [secrets.access_key_id]
+    assert [signing_access_key_id(q) for q in ns.requests("sts")] == [
+        secrets.access_key_id
+    ]
     boto = ns.botocore(run, environ)
     assert boto == {"method": "iam-role"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -35,6 +36,8 @@ from fakes import (
     Sts,
     Trickle,
     parse_fault,
+    read_records,
+    start_fake,
 )
 
 FAKES = Path(__file__).with_name("fakes.py")
@@ -359,28 +362,42 @@ def test_parse_fault(spec: str, fault: Fault) -> None:
 
 def test_command_line_mode(tmp_path: Path) -> None:
     secrets = Secrets.generate()
-    record = tmp_path / "requests.jsonl"
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, str(FAKES), "ecs", "--host", "127.0.0.1", "--port", "0"),
-            *("--fault", "status:503", "--fault", "ok"),
-            *("--secrets", secrets.to_json(), "--record", str(record)),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    fake = start_fake(
+        *("ecs", "--host", "127.0.0.1", "--port", "0"),
+        *("--fault", "status:503", "--fault", "ok"),
+        secrets=secrets,
+        record=tmp_path / "requests.jsonl",
     )
     try:
-        assert proc.stdout is not None
-        ready, port = proc.stdout.readline().split()
-        assert ready == "READY"
-        url = f"http://127.0.0.1:{port}/v2/credentials/{secrets.task_id}"
+        url = f"http://127.0.0.1:{fake.port}/v2/credentials/{secrets.task_id}"
         assert call(url)[0] == 503
         status, _, body = call(url)
         assert status == 200
         assert json.loads(body)["AccessKeyId"] == secrets.access_key_id
     finally:
-        proc.send_signal(signal.SIGTERM)
-        returncode = proc.wait(timeout=10)
+        returncode = fake.stop()
     assert returncode == 0
-    lines = [json.loads(line) for line in record.read_text().splitlines()]
-    assert [line["path"] for line in lines] == [urlsplit(url).path] * 2
+    assert [q.path for q in fake.requests] == [urlsplit(url).path] * 2
+
+
+def test_detach_returns_once_listening_and_leaves_the_fake_running(
+    tmp_path: Path,
+) -> None:
+    record = tmp_path / "requests.jsonl"
+    with (tmp_path / "stderr").open("wb") as stderr:  # the fake keeps it open
+        done = subprocess.run(
+            [sys.executable, str(FAKES), "--detach", "sts", "--record", str(record)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    ready, port, pid = done.stdout.split()
+    try:
+        assert ready == "READY"
+        status, _, _ = call(f"http://127.0.0.1:{port}/?Action=GetCallerIdentity")
+        assert status == 403  # unsigned
+    finally:
+        os.kill(int(pid), signal.SIGTERM)
+    assert [q.action for q in read_records(record)] == ["GetCallerIdentity"]

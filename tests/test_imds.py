@@ -10,14 +10,19 @@ PID 1, as in a container: when it ends, the kernel ends the fakes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import Run, Runner, needs_namespaces
-from fakes import ACCOUNT_ID, INSTANCE_ROLE_NAME, Secrets
+from fakes import (
+    ACCOUNT_ID,
+    INSTANCE_ROLE_NAME,
+    RecordedRequest,
+    Secrets,
+    signing_access_key_id,
+)
 from netns import (
     CREDENTIALS_PATH,
     IMDS_ENV,
@@ -27,22 +32,19 @@ from netns import (
     ROLE_PATH,
     TOKEN_PATH,
     Namespace,
-    action,
-    header,
-    signing_key,
 )
 
 pytestmark = needs_namespaces
 
 
-def shape(requests: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+def shape(requests: list[RecordedRequest]) -> list[tuple[str, str, str | None]]:
     """Return (method, path, token) of IMDS requests, the token as a word."""
 
-    def token(request: Mapping[str, Any]) -> str | None:
-        value = header(request, "X-aws-ec2-metadata-token")
+    def token(request: RecordedRequest) -> str | None:
+        value = request.header("X-aws-ec2-metadata-token")
         return None if value is None else "token" if value else "empty"
 
-    return [(q["method"], q["path"], token(q)) for q in requests]
+    return [(q.method, q.path, token(q)) for q in requests]
 
 
 V2 = [
@@ -72,12 +74,12 @@ def test_imdsv2_token_flow(run: Runner, secrets: Secrets, tmp_path: Path) -> Non
     assert r.names == ["credentials_resolved", "role_verified"]
     imds = ns.requests("imds")
     assert shape(imds) == V2
-    assert header(imds[0], "X-aws-ec2-metadata-token-ttl-seconds") == "21600"
+    assert imds[0].header("X-aws-ec2-metadata-token-ttl-seconds") == "21600"
     for get in imds[1:]:
-        assert header(get, "X-aws-ec2-metadata-token") == secrets.imds_token
+        assert get.header("X-aws-ec2-metadata-token") == secrets.imds_token
     sts = ns.requests("sts")
-    assert [action(q) for q in sts] == ["GetCallerIdentity"]
-    assert [signing_key(q) for q in sts] == [secrets.access_key_id]
+    assert [q.action for q in sts] == ["GetCallerIdentity"]
+    assert [signing_access_key_id(q) for q in sts] == [secrets.access_key_id]
 
     assert ns.botocore(run, env) == {"method": "iam-role"}
     assert shape(ns.requests("imds")) == V2, "botocore asks the same way"
@@ -153,11 +155,11 @@ def test_no_imdsv1_when_disabled(
     failed = r.event("credentials_unavailable")
     assert failed["source"] == "iam-role"
     assert "IMDSv1 is disabled" in failed["reason"]
-    assert {q["method"] for q in ns.requests("imds")} == {"PUT"}
+    assert {q.method for q in ns.requests("imds")} == {"PUT"}
     assert ns.requests("sts") == []
     # botocore raises from get_credentials: the application gets nothing.
     assert ns.botocore(run, env) == {"error": "MetadataRetrievalError"}
-    assert {q["method"] for q in ns.requests("imds")} == {"PUT"}
+    assert {q.method for q in ns.requests("imds")} == {"PUT"}
 
 
 @pytest.mark.parametrize("sdk_v1", [True, False], ids=["sdk-v1", "sdk-no-v1"])
@@ -178,10 +180,10 @@ def test_hop_limit_has_its_own_reason(
         assert "HttpPutResponseHopLimit" in retry["reason"]
     assert ns.requests("sts") == []
     imds = ns.requests("imds")
-    assert imds[0]["method"] == "PUT"
-    assert not any(
-        q["method"] == "GET" and q["path"] == CREDENTIALS_PATH for q in imds
-    ), "no credentials were handed out"
+    assert imds[0].method == "PUT"
+    assert not any(q.method == "GET" and q.path == CREDENTIALS_PATH for q in imds), (
+        "no credentials were handed out"
+    )
     # Nor does botocore get any: the application would start without.
     no_credentials = (
         {"method": "none"} if sdk_v1 else {"error": "MetadataRetrievalError"}
@@ -294,7 +296,11 @@ def test_identity_is_the_instance_roles(
     env = {**IMDS_ENV, "ROLEPROBE_VERIFY": "always"}
     resolved = resolved_instance_role(run("--check", env=env, prefix=ns.prefix()))
     assert resolved["account_id"] == ACCOUNT_ID
-    assert [signing_key(q) for q in ns.requests("sts")] == [secrets.access_key_id]
+    assert [signing_access_key_id(q) for q in ns.requests("sts")] == [
+        secrets.access_key_id
+    ]
     boto = ns.botocore(run, env, "identity")
     assert boto == {"method": "iam-role", "arn": INSTANCE_ARN}
-    assert [signing_key(q) for q in ns.requests("sts")] == [secrets.access_key_id]
+    assert [signing_access_key_id(q) for q in ns.requests("sts")] == [
+        secrets.access_key_id
+    ]

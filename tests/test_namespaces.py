@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import ROLEPROBE, TESTS, Run, Runner, ecs_env, needs_namespaces
+from conftest import ROLEPROBE, Run, Runner, ecs_env, needs_namespaces
 from fakes import TASK_ROLE_ARN, EcsAgent, Secrets, Stall
+from netns import start_fake_line
 
 pytestmark = needs_namespaces
-
-FAKES = str(TESTS / "fakes.py")
 
 
 def _in_ecs_namespace(script: str) -> list[str]:
@@ -49,9 +47,11 @@ def _run_in_ecs_namespace(
 def test_relative_uri_is_asked_at_169_254_170_2(run: Runner, secrets: Secrets) -> None:
     relative = f"/v2/credentials/{secrets.task_id}"
     script = (
-        f"{sys.executable} {FAKES} ecs --host 169.254.170.2 --port 80 "
-        f"--secrets '{secrets.to_json()}' --path '{relative}' > ready & "
-        "while ! grep -q READY ready 2>/dev/null; do sleep 0.05; done; "
+        start_fake_line(
+            *("ecs", "--host", "169.254.170.2", "--port", "80"),
+            *("--secrets", secrets.to_json(), "--path", relative),
+        )
+        + "; "
         f'exec {ROLEPROBE} "$@"'
     )
     env = {
@@ -71,9 +71,11 @@ def test_a_failing_container_endpoint_never_falls_back_to_imds(run: Runner) -> N
     # IMDS enabled, and an IMDS that would answer: roleprobe must not ask it.
     script = (
         "ip addr add 169.254.169.254/32 dev lo && "
-        f"{sys.executable} {FAKES} imds --host 169.254.169.254 --port 80 "
-        "--record imds.log > ready & "
-        "while ! grep -q READY ready 2>/dev/null; do sleep 0.05; done; "
+        + start_fake_line(
+            *("imds", "--host", "169.254.169.254", "--port", "80"),
+            *("--record", "imds.log"),
+        )
+        + "; "
         f'{ROLEPROBE} "$@"; status=$?; '
         "test ! -s imds.log || { echo IMDS-WAS-ASKED >&2; exit 99; }; exit $status"
     )

@@ -23,6 +23,7 @@ computed once per session, then checked by its own test.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import re
@@ -955,8 +956,15 @@ def roleprobe_answer(world: World) -> Answer:
     return Answer(f"no verdict (exit {run.status})", run.stderr)
 
 
+@dataclass(frozen=True)
+class Skip:
+    """A tool that could not run here, and why."""
+
+    reason: str
+
+
 READERS = {"js": js_answer, "botocore": botocore_answer, "roleprobe": roleprobe_answer}
-Answers = dict[str, dict[str, Answer | BaseException]]  # case -> tool -> answer
+Answers = dict[str, dict[str, Answer | BaseException | Skip]]  # case -> tool -> answer
 
 
 def run_case(case: Case, tmp: Path, tools: Sequence[str]) -> dict[str, Any]:
@@ -1008,26 +1016,33 @@ def lock_packages(path: Path) -> dict[str, Any]:
     return {name: value for name, value in packages.items() if name}
 
 
-def install_js_sdk() -> None:
-    """Install the pinned SDK into tests/js/node_modules unless it is there."""
+def install_js_sdk() -> str | None:
+    """Install the pinned SDK into tests/js/node_modules unless it is there.
+
+    Return why it cannot be (node or npm missing), or None.  In CI a
+    missing tool is a failure, not a reason.
+    """
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         reason = f"{' and '.join(missing)} not installed (.ci/run installs them)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
-        pytest.skip(reason)
+        return reason
     wanted = lock_packages(JS / "package-lock.json")
-    if lock_packages(JS / "node_modules" / ".package-lock.json") == wanted:
-        return
-    done = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund"],
-        cwd=JS,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    with (JS / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another session may be installing
+        if lock_packages(JS / "node_modules" / ".package-lock.json") == wanted:
+            return None
+        done = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=JS,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -1036,16 +1051,22 @@ def answers(
 ) -> Answers:
     """Every selected case run once, concurrently, by the tools its tests need."""
     wanted = selected(request)
+    skipped = None
     if any("js" in tools for tools in wanted.values()):
-        install_js_sdk()
+        skipped = install_js_sdk()
     tmp = tmp_path_factory.mktemp("oracle")
 
     def one(name: str) -> dict[str, Any]:
         tools = [t for t in TOOLS if t in wanted[name]]
+        if skipped is not None:
+            tools = [t for t in tools if t not in ("js", "roleprobe")]
         try:
-            return run_case(BY_NAME[name], tmp, tools)
+            answers = run_case(BY_NAME[name], tmp, tools) if tools else {}
         except Exception as e:  # the namespace itself failed
-            return dict.fromkeys(tools, e)
+            answers = dict.fromkeys(tools, e)
+        if skipped is not None:
+            answers.update(js=Skip(skipped), roleprobe=Skip(skipped))
+        return answers
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return dict(zip(wanted, pool.map(one, wanted), strict=True))
@@ -1054,6 +1075,8 @@ def answers(
 def answer(answers: Answers, case: str, tool: str) -> Answer:
     """Return *tool*'s answer in *case*, raising the error its run raised."""
     found = answers[case][tool]
+    if isinstance(found, Skip):
+        pytest.skip(found.reason)
     if isinstance(found, BaseException):
         raise found
     return found

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import json
 import os
 import re
@@ -39,13 +40,14 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, ClassVar, Self, TypeAlias, TypedDict, Unpack, cast
+from typing import Any, BinaryIO, ClassVar, Self, TypeAlias, TypedDict, Unpack, cast
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -186,6 +188,73 @@ class MissingField:
     name: str
 
 
+# Hostile answers: what a broken or malicious endpoint can send.
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Answer normally, the body compressed with each of *encodings* in turn.
+
+    ``Encoded(("gzip", "gzip"))`` sends ``Content-Encoding: gzip, gzip``.
+    """
+
+    encodings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bomb:
+    """Answer 200 with a body of *encodings* that decodes to *gib* GiB of zeros.
+
+    A few KiB to a few MiB on the wire.  The innermost layer's checksum is
+    wrong, which a decoder can notice only after decoding all of it.
+    """
+
+    encodings: tuple[str, ...] = ("gzip",)
+    gib: int = 4
+
+
+@dataclass(frozen=True)
+class Endless:
+    """Answer 200 with a body that never ends, as fast as the client reads.
+
+    *framing*: ``chunked``, ``close`` (no length, ends only with the
+    connection) or ``lying`` (a Content-Length of a terabyte).
+    """
+
+    framing: str = "chunked"
+
+
+@dataclass(frozen=True)
+class ShortLength:
+    """Answer 200 whose Content-Length counts 100 bytes of a 2 MiB body."""
+
+
+@dataclass(frozen=True)
+class SlowHeaders:
+    """Send the status line, then header bytes one per *interval*, forever."""
+
+    interval: float
+
+
+@dataclass(frozen=True)
+class Dribble:
+    """Send the headers, then a chunked body one byte per *interval*, forever."""
+
+    interval: float
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """Answer 200 with a body the service's parser may choke on.
+
+    *kind*: ``deep`` (nesting a million levels deep, under 1 MiB),
+    ``bignum`` (numbers of 500,000 digits and 1e999999), ``utf8`` (the
+    normal answer with invalid UTF-8 in its strings).
+    """
+
+    kind: str
+
+
 Fault: TypeAlias = (
     Ok
     | Status
@@ -197,7 +266,18 @@ Fault: TypeAlias = (
     | Trickle
     | NotAnObject
     | MissingField
+    | Encoded
+    | Bomb
+    | Endless
+    | ShortLength
+    | SlowHeaders
+    | Dribble
+    | Malformed
 )
+
+MALFORMED = ("deep", "bignum", "utf8")
+FRAMINGS = ("chunked", "close", "lying")
+ENCODINGS = ("gzip", "deflate")
 
 
 def parse_fault(spec: str) -> Fault:
@@ -208,6 +288,7 @@ def parse_fault(spec: str) -> Fault:
         "drop": Drop,
         "garbage": Garbage,
         "not-an-object": NotAnObject,
+        "short-length": ShortLength,
     }
     with_arg: dict[str, Callable[[str], Fault]] = {
         "status": lambda a: Status(int(a)),
@@ -217,6 +298,12 @@ def parse_fault(spec: str) -> Fault:
         "redirect": Redirect,
         "trickle": lambda a: Trickle(float(a)),
         "missing-field": MissingField,
+        "encoded": lambda a: Encoded(_encodings(a)),
+        "bomb": lambda a: Bomb(_encodings(a)),
+        "endless": lambda a: Endless(_one_of(a, FRAMINGS)),
+        "slow-headers": lambda a: SlowHeaders(float(a)),
+        "dribble": lambda a: Dribble(float(a)),
+        "malformed": lambda a: Malformed(_one_of(a, MALFORMED)),
     }
     try:
         if name in simple and not arg:
@@ -228,8 +315,94 @@ def parse_fault(spec: str) -> Fault:
     raise argparse.ArgumentTypeError(
         f"bad fault {spec!r}: use ok, drop, garbage, not-an-object, status:CODE, "
         "stall:SECONDS, huge:NBYTES, huge-chunked:NBYTES, redirect:URL, "
-        "trickle:SECONDS or missing-field:NAME"
+        "trickle:SECONDS, missing-field:NAME, short-length, encoded:ENC[,ENC...], "
+        "bomb:ENC[,ENC...], endless:chunked|close|lying, slow-headers:SECONDS, "
+        "dribble:SECONDS or malformed:deep|bignum|utf8 (ENC: gzip or deflate)"
     )
+
+
+def _one_of(word: str, allowed: Sequence[str]) -> str:
+    if word not in allowed:
+        raise ValueError(word)
+    return word
+
+
+def _encodings(spec: str) -> tuple[str, ...]:
+    return tuple(_one_of(w.strip(), ENCODINGS) for w in spec.split(","))
+
+
+def encode(body: bytes, encodings: Sequence[str]) -> bytes:
+    """Return *body* compressed with each of *encodings* (gzip, deflate) in turn."""
+    for name in encodings:
+        body = gzip.compress(body) if name == "gzip" else zlib.compress(body)
+    return body
+
+
+def bomb(encodings: Sequence[str], gib: int) -> bytes:
+    """Return a `Bomb` body: *gib* GiB of zeros in *encodings*, built in moments.
+
+    Every MiB is compressed alone (a full flush resets the dictionary), so
+    one compressed MiB repeated is the whole stream.
+    """
+    raw = zlib.compressobj(9, zlib.DEFLATED, -15)
+    mib = raw.compress(bytes(1 << 20)) + raw.flush(zlib.Z_FULL_FLUSH)
+    stream = mib * (gib << 10) + b"\x03\x00"  # an empty final block
+    wrong_check = b"\0\0\0\0"
+    if encodings[0] == "gzip":
+        head = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+        body = head + stream + wrong_check + b"\0\0\0\0"  # size mod 2**32
+    else:
+        body = b"\x78\xda" + stream + wrong_check
+    return encode(body, encodings[1:])
+
+
+def malformed(kind: str, normal: bytes, *, xml: bool) -> bytes:
+    """Return a `Malformed` body; *normal* is the healthy answer (JSON or XML)."""
+    if kind == "deep":
+        if xml:
+            return b"<a>" * 130_000 + b"</a>" * 130_000
+        return b'{"a":' * 80_000 + b"1" + b"}" * 80_000
+    if kind == "bignum":
+        digits = b"9" * 500_000
+        if xml:
+            return b"<GetCallerIdentityResponse><Account>" + digits + b"</Account>"
+        return b'{"AccessKeyId": ' + digits + b', "Expiration": 1e999999}'
+    return normal.replace(b"SECRET", b"\xff\xfeSECRET\xc3")
+
+
+def _endless(framing: str) -> Callable[[BinaryIO, threading.Event], None]:
+    """Return a writer of an `Endless` answer."""
+
+    def write(out: BinaryIO, stopping: threading.Event) -> None:
+        length = {
+            "chunked": "Transfer-Encoding: chunked\r\n",
+            "close": "Connection: close\r\n",
+        }.get(framing, "Content-Length: 1000000000000\r\n")
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: {JSON}\r\n{length}\r\n"
+        out.write(head.encode())
+        piece = b'{"AccessKeyId": "' + b"x" * 65519
+        if framing == "chunked":
+            piece = b"%x\r\n%s\r\n" % (len(piece), piece)
+        while not stopping.is_set():
+            out.write(piece)
+
+    return write
+
+
+def _slowly(head: bytes, interval: float, then: bytes) -> Callable[..., None]:
+    """Return a writer of *head* at once, then *then* a byte per *interval*, forever."""
+
+    def write(out: BinaryIO, stopping: threading.Event) -> None:
+        out.write(head)
+        out.flush()
+        while True:
+            for i in range(len(then)):
+                if stopping.wait(interval):
+                    return
+                out.write(then[i : i + 1])
+                out.flush()
+
+    return write
 
 
 # -- Requests and answers --------------------------------------------------
@@ -297,6 +470,8 @@ class Answer:
     content_type: str | None
     headers: Mapping[str, str] = field(default_factory=dict)
     chunked: bool = False
+    #: Writes the whole answer itself, status line included (hostile faults).
+    writer: Callable[[BinaryIO, threading.Event], None] | None = None
 
 
 def _json_bytes(doc: object) -> bytes:
@@ -374,6 +549,10 @@ class _Handler(BaseHTTPRequestHandler):
         if answer is None:
             self.close_connection = True
             return
+        if answer.writer is not None:
+            self.close_connection = True
+            answer.writer(self.wfile, self.fake._stopping)
+            return
         self.send_response(answer.status)
         if answer.content_type is not None:
             self.send_header("Content-Type", answer.content_type)
@@ -381,7 +560,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if answer.chunked:
             self.send_header("Transfer-Encoding", "chunked")
-        else:
+        elif answer.headers.get("Content-Length") is None:
             self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         if self.command == "HEAD":
@@ -612,6 +791,39 @@ class FakeServer:
                 return Answer(200, body, self.content_type), None
             case Trickle(seconds):
                 return self.respond(request, Ok()), seconds
+            case Encoded(encodings):
+                healthy = self.respond(request, Ok())
+                if healthy is None:
+                    return None, None
+                coding = {"Content-Encoding": ", ".join(encodings)}
+                body = encode(healthy.body, encodings)
+                return replace(healthy, body=body, headers=coding), None
+            case Bomb(encodings, gib):
+                coding = {"Content-Encoding": ", ".join(encodings)}
+                body = bomb(encodings, gib)
+                return Answer(200, body, self.content_type, coding), None
+            case Endless(framing):
+                return Answer(200, b"", None, writer=_endless(framing)), None
+            case ShortLength():
+                padded = b'{"Padding": "' + b"x" * (2 << 20) + b'"}'
+                length = {"Content-Length": "100"}
+                return Answer(200, padded, self.content_type, length), None
+            case SlowHeaders(interval):
+                head = b"HTTP/1.1 200 OK\r\n"
+                writer = _slowly(head, interval, b"X-Pad: slow\r\n")
+                return Answer(200, b"", None, writer=writer), None
+            case Dribble(interval):
+                head = (
+                    f"HTTP/1.1 200 OK\r\nContent-Type: {self.content_type}\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n"
+                ).encode()
+                writer = _slowly(head, interval, b"1\r\n \r\n")
+                return Answer(200, b"", None, writer=writer), None
+            case Malformed(kind):
+                healthy = self.respond(request, Ok())
+                normal = healthy.body if healthy is not None else b""
+                body = malformed(kind, normal, xml=self.content_type == XML)
+                return Answer(200, body, self.content_type), None
         return self.respond(request, fault), None
 
     def _opened(self, conn: socket.socket) -> None:

@@ -40,21 +40,20 @@ KEPT: list[tuple[str, float]] = []
 def report(request: pytest.FixtureRequest) -> Iterator[None]:
     """Print the measured window in which a signal was lost."""
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
+    plugins = request.config.pluginmanager
+    reporter = plugins.get_plugin("terminalreporter")
+    capture = plugins.get_plugin("capturemanager")
+    if reporter is None or capture is None:
         return
-    lost = ", ".join(f"{name} at {ms:.1f} ms" for name, ms in sorted(LOST))
-    latest_kept = max((ms for _, ms in KEPT), default=None)
-    reporter.write_line("")
-    reporter.write_line(f"PID 1 signals lost: {lost or 'none'}")
-    if LOST:
-        window = max(ms for _, ms in LOST)
+    lost = sorted(ms for _, ms in LOST)
+    kept = sorted(ms for _, ms in KEPT)
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
         reporter.write_line(
-            f"PID 1 signal window: lost up to {window:.1f} ms after exec"
+            f"PID 1 signals: {len(lost)} lost at "
+            f"[{', '.join(f'{ms:.0f}' for ms in lost)}] ms after exec; "
+            f"{len(kept)} honoured at [{', '.join(f'{ms:.0f}' for ms in kept)}] ms"
         )
-    reporter.write_line(
-        f"PID 1 signals honoured: {len(KEPT)} (latest {latest_kept} ms)"
-    )
 
 
 def _exec_of_child(unshare: int, unshare_exe: str) -> tuple[int, float]:

@@ -539,6 +539,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Log nothing: the fakes' requests are recorded instead."""
 
+    def log_error(self, format: str, *args: Any) -> None:
+        """Keep what could not be parsed as a request (see `FakeServer.errors`)."""
+        self.fake._error(format % args)
+
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
@@ -625,6 +629,7 @@ class FakeServer:
         self._script: list[Fault] = list(faults)
         self._next = 0
         self._requests: list[RecordedRequest] = []
+        self._errors: list[str] = []
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -706,6 +711,12 @@ class FakeServer:
         """A copy of the requests received so far, oldest first."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def errors(self) -> list[str]:
+        """What the server could not parse as a request (bad request lines...)."""
+        with self._lock:
+            return list(self._errors)
 
     def clear_requests(self) -> None:
         """Forget the requests received so far."""
@@ -825,6 +836,10 @@ class FakeServer:
                 body = malformed(kind, normal, xml=self.content_type == XML)
                 return Answer(200, body, self.content_type), None
         return self.respond(request, fault), None
+
+    def _error(self, message: str) -> None:
+        with self._lock:
+            self._errors.append(message)
 
     def _opened(self, conn: socket.socket) -> None:
         with self._lock:

@@ -1347,6 +1347,20 @@ class Imds(FakeServer):
         return Answer(status, body.encode(), HTML)
 
 
+# -- Hostile descriptors --------------------------------------------------
+
+
+def full_pipe() -> tuple[int, int]:
+    """Return (read end, write end) of a pipe already full: a write blocks."""
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(w, b"x" * 65536)
+    os.set_blocking(w, True)
+    return r, w
+
+
 # -- Fakes as processes ----------------------------------------------------
 
 FAKES = Path(__file__).resolve()

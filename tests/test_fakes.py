@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,23 +19,31 @@ import pytest
 
 from fakes import (
     TASK_ROLE_ARN,
+    Bomb,
+    Dribble,
     Drop,
     EcsAgent,
+    Encoded,
+    Endless,
     Fault,
     Garbage,
     Huge,
     Identity,
     Imds,
+    Malformed,
     MissingField,
     NotAnObject,
     Ok,
     PodIdentityAgent,
     Redirect,
     Secrets,
+    ShortLength,
+    SlowHeaders,
     Stall,
     Status,
     Sts,
     Trickle,
+    bomb,
     parse_fault,
     read_records,
     start_fake,
@@ -354,10 +363,29 @@ def test_stop_cuts_a_stalled_answer_short_and_leaves_no_thread() -> None:
         ("huge:2097152", Huge(2097152)),
         ("redirect:http://127.0.0.1:1/x", Redirect("http://127.0.0.1:1/x")),
         ("missing-field:RoleArn", MissingField("RoleArn")),
+        ("encoded:gzip,deflate", Encoded(("gzip", "deflate"))),
+        ("bomb:gzip,gzip", Bomb(("gzip", "gzip"))),
+        ("endless:lying", Endless("lying")),
+        ("short-length", ShortLength()),
+        ("slow-headers:0.3", SlowHeaders(0.3)),
+        ("dribble:0.3", Dribble(0.3)),
+        ("malformed:deep", Malformed("deep")),
     ],
 )
 def test_parse_fault(spec: str, fault: Fault) -> None:
     assert parse_fault(spec) == fault
+
+
+@pytest.mark.parametrize("encodings", [("gzip",), ("deflate",), ("gzip", "gzip")])
+def test_a_bomb_is_small_and_decodes_to_gibibytes(encodings: tuple[str, ...]) -> None:
+    body = bomb(encodings, 4)
+    assert len(body) < 5 << 20
+    for name in reversed(encodings[1:]):
+        body = zlib.decompress(body, 31 if name == "gzip" else 15)
+    head = zlib.decompressobj(31 if encodings[0] == "gzip" else 15)
+    zeros = head.decompress(body[:65536], 64 << 20)  # 64 KiB of the stream
+    assert len(zeros) >= 32 << 20
+    assert not zeros.strip(b"\0")
 
 
 def test_command_line_mode(tmp_path: Path) -> None:

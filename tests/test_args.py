@@ -2,7 +2,8 @@
 
 import pytest
 
-from roleprobe._args import Invocation, UsageError, parse
+from roleprobe._args import Invocation, parse
+from roleprobe._errors import UsageError
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,10 @@ import botocore.session
 import botocore.utils
 import pytest
 
-from roleprobe._chain import (
-    SOURCES,
-    Chain,
-    Files,
-    Link,
-    load_files,
-    resolve,
-    shadowed,
-)
+from roleprobe._chain import SOURCES, Chain, Link, shadowed
+from roleprobe._chain import walk as resolve
+from roleprobe._files import Files
+from roleprobe._files import load as load_files
 
 # Planted secrets: none may appear in any detail or error.
 AKID = "AKIDPLANTED0000000001"

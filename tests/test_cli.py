@@ -225,7 +225,7 @@ def test_no_source_at_all(run: Runner, tmp_path: Path) -> None:
 def test_bare_module_import_is_cheap() -> None:
     """The happy path must not import botocore (it doubles start-up)."""
     code = (
-        "import sys, roleprobe._cli, roleprobe._resolve; "
+        "import sys, roleprobe._cli, roleprobe._probe; "
         "print(any(m.startswith(('botocore', 'boto3')) for m in sys.modules))"
     )
     done = subprocess.run(

@@ -4,15 +4,10 @@ import json
 
 import pytest
 
-from roleprobe._endpoint import (
-    Endpoint,
-    InvalidAnswer,
-    Refused,
-    check_token,
-    container_endpoint,
-    error_code,
-    parse_credentials,
-)
+from roleprobe._container import Endpoint, check_token, error_code
+from roleprobe._container import endpoint as container_endpoint
+from roleprobe._credentials import parse_answer as parse_credentials
+from roleprobe._errors import InvalidAnswer, Refused
 
 REL = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
 FULL = "AWS_CONTAINER_CREDENTIALS_FULL_URI"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from roleprobe._settings import ConfigError, Settings, load, log_format
+from roleprobe._errors import ConfigError
+from roleprobe._settings import Settings, load, log_format
 
 
 def test_defaults() -> None:

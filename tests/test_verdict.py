@@ -9,16 +9,13 @@ ROLE = "arn:aws:iam::123456789012:role/app"
 OTHER = "arn:aws:iam::123456789012:role/other"
 FOUND = Resolution(
     source="container-role",
-    found=True,
     role_arn=ROLE,
     identity_arn=ROLE,
     verified_by="endpoint",
     attempts=1,
 )
-MISSING = Resolution(
-    source="container-role", found=False, reason="timed out", attempts=4
-)
-UNKNOWN = Resolution(source="container-role", found=True, reason="STS timed out")
+MISSING = Resolution(source="container-role", failure="timed out", attempts=4)
+UNKNOWN = Resolution(source="container-role", identity_unknown="STS timed out")
 
 
 def names(v: Verdict) -> list[tuple[str, str]]:
@@ -111,7 +108,7 @@ def test_check_exits(found: Resolution, env: dict[str, str], status: int) -> Non
 
 
 def test_shadowing_is_a_warning_first() -> None:
-    found = Resolution(source="env", found=True, shadowed=("container-role",))
+    found = Resolution(source="env", shadowed=("container-role",))
     v = decide(found, load({}), check=False)
     assert names(v)[0] == ("warning", "credentials_shadowed")
     assert v.events[0].fields == {"source": "env", "shadowed": ["container-role"]}
@@ -119,7 +116,7 @@ def test_shadowing_is_a_warning_first() -> None:
 
 def test_identity_other_than_role_is_reported_apart() -> None:
     user = "arn:aws:iam::123456789012:user/bob"
-    found = Resolution(source="env", found=True, identity_arn=user, verified_by="sts")
+    found = Resolution(source="env", identity_arn=user, verified_by="sts")
     v = decide(found, load({"EXPECTED_ROLE_ARN": "bob"}), check=False)
     resolved = v.events[0].fields
     assert resolved["role_arn"] is None

@@ -1,3 +1,5 @@
 """Log which AWS role a container runs as, then exec its command."""
 
-__version__ = "0.1.0"
+from roleprobe._version import VERSION as __version__
+
+__all__ = ["__version__"]

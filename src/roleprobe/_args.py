@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from roleprobe._errors import UsageError
+
 USAGE = """\
 usage: roleprobe [--check] [--] COMMAND [ARG...]
        roleprobe --check
@@ -23,10 +25,6 @@ Settings are environment variables; see the README.
 """
 
 Action = Literal["run", "check", "help", "version"]
-
-
-class UsageError(Exception):
-    """The command line cannot be understood."""
 
 
 @dataclass(frozen=True, slots=True)

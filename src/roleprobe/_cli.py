@@ -6,15 +6,13 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from roleprobe import __version__
-from roleprobe._args import USAGE, UsageError, parse
+from roleprobe._args import USAGE, parse
+from roleprobe._errors import EX_CONFIG, EX_SOFTWARE, EX_USAGE, ConfigError, UsageError
 from roleprobe._exec import Signals, execute
-from roleprobe._log import Logger, Redactor, configure, write_stderr
-from roleprobe._settings import ConfigError, Settings, load, log_format
+from roleprobe._log import Logger, Redactor, configure, write_line
+from roleprobe._settings import Settings, load, log_format
 from roleprobe._verdict import Resolution, Verdict, decide
-
-EX_USAGE = 2
-EX_CONFIG = 78
+from roleprobe._version import VERSION
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(args, environ, signals, log, redactor)
     except Exception as e:
         log.error("internal_error", reason=type(e).__name__)
-        return 70
+        return EX_SOFTWARE
 
 
 def _main(
@@ -44,13 +42,13 @@ def _main(
         invocation = parse(args)
     except UsageError as e:
         log.error("usage_error", reason=str(e))
-        write_stderr(USAGE)
+        write_line(USAGE)
         return EX_USAGE
     if invocation.action == "help":
         sys.stdout.write(USAGE)
         return 0
     if invocation.action == "version":
-        sys.stdout.write(f"roleprobe {__version__}\n")
+        sys.stdout.write(f"roleprobe {VERSION}\n")
         return 0
     try:
         settings = load(environ)
@@ -63,11 +61,11 @@ def _main(
     if invocation.action == "check" and settings.log_format == "console":
         from roleprobe._table import render  # noqa: PLC0415 - for people only
 
-        write_stderr("\n" + render(found, verdict, settings.expected_text))
+        write_line("\n" + render(found, verdict, settings.expected_text))
     if settings.emf:
-        from roleprobe._emf import emit  # noqa: PLC0415 - opt-in
+        from roleprobe._emf import line  # noqa: PLC0415 - opt-in
 
-        emit(verdict.outcome, found.source, found.elapsed_ms)
+        write_line(line(verdict.outcome, found.source, found.elapsed_ms))
     if verdict.exit_status is not None:
         return verdict.exit_status
     command = invocation.command
@@ -81,14 +79,12 @@ def _probe(
     environ: Mapping[str, str], settings: Settings, log: Logger, redactor: Redactor
 ) -> Resolution:
     """Find the credentials and identity, turning any bug into a reason."""
-    from roleprobe._resolve import resolve  # noqa: PLC0415
+    from roleprobe._probe import probe  # noqa: PLC0415
 
     try:
-        return resolve(environ, settings, log, redactor)
+        return probe(environ, settings, log, redactor)
     except Exception as e:
-        return Resolution(
-            source="none", found=False, reason=f"internal error: {type(e).__name__}"
-        )
+        return Resolution(source="none", failure=f"internal error: {type(e).__name__}")
 
 
 def _write(log: Logger, verdict: Verdict) -> None:

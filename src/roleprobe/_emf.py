@@ -9,7 +9,6 @@ The line is a log event like the others (``timestamp``, ``level``,
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -47,8 +46,7 @@ def metric_document(
     }
 
 
-def emit(outcome: str, source: str, duration_ms: int) -> None:
-    """Write the EMF line to stderr."""
+def line(outcome: str, source: str, duration_ms: int) -> str:
+    """Return the EMF line for a probe that ends now."""
     doc = metric_document(outcome, source, duration_ms, time.time_ns() // 1_000_000)
-    sys.stderr.write(json.dumps(doc) + "\n")
-    sys.stderr.flush()
+    return json.dumps(doc)

@@ -1,39 +1,14 @@
-"""One request to a credentials endpoint, the way roleprobe makes them all."""
+"""Transport: one direct HTTP request with a capped read, the way roleprobe makes them all."""
 
 from __future__ import annotations
 
 import httpx
 
-from roleprobe import __version__
-from roleprobe._endpoint import (
-    MAX_ANSWER,
-    Credentials,
-    Endpoint,
-    InvalidAnswer,
-    Refused,
-    check_token,
-    error_code,
-    parse_credentials,
-)
-from roleprobe._retry import Retryable, TimedOut
+from roleprobe import _version
+from roleprobe._credentials import MAX_ANSWER
+from roleprobe._errors import InvalidAnswer, Refused, Retryable, TimedOut
 
-USER_AGENT = f"roleprobe/{__version__}"
-
-
-def fetch_credentials(endpoint: Endpoint, timeout: float) -> Credentials:
-    """Ask *endpoint* once; raise Retryable (or Refused) on failure."""
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-    token = _read_token(endpoint)
-    if token is not None:
-        headers["Authorization"] = token
-    status, body = request("GET", endpoint.url, headers, timeout)
-    if status != 200:
-        code = error_code(body)
-        raise Retryable(f"HTTP {status}" + (f" {code}" if code else ""))
-    try:
-        return parse_credentials(body)
-    except InvalidAnswer as e:
-        raise Retryable(f"invalid answer: {e}") from None
+USER_AGENT = f"roleprobe/{_version.VERSION}"
 
 
 def request(
@@ -69,30 +44,13 @@ def _read_capped(response: httpx.Response) -> bytes:
     """Read at most MAX_ANSWER bytes; a larger answer is invalid."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_ANSWER:
-        raise Retryable("invalid answer: larger than 1 MiB")
+        raise InvalidAnswer("larger than 1 MiB")
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > MAX_ANSWER:
-            raise Retryable("invalid answer: larger than 1 MiB")
+            raise InvalidAnswer("larger than 1 MiB")
     return bytes(body)
-
-
-def _read_token(endpoint: Endpoint) -> str | None:
-    """Return the authorization token, the file re-read at every attempt."""
-    if endpoint.token_file is not None:
-        try:
-            with open(endpoint.token_file, encoding="utf-8") as f:
-                token = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise Retryable(
-                f"cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: "
-                f"{getattr(e, 'strerror', None) or type(e).__name__}"
-            ) from None
-        return check_token(token)
-    if endpoint.token is not None:
-        return check_token(endpoint.token)
-    return None
 
 
 def _errno_text(e: httpx.ConnectError) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from roleprobe._endpoint import Credentials, InvalidAnswer, Refused, parse_credentials
+from roleprobe._credentials import Credentials, parse_answer
+from roleprobe._errors import Refused, Retryable, TimedOut
 from roleprobe._http import USER_AGENT, request
-from roleprobe._retry import Retryable, TimedOut
 
 IPV4 = "http://169.254.169.254/"
 IPV6 = "http://[fd00:ec2::254]/"
@@ -26,6 +26,11 @@ HOP_LIMIT = (
     "is more network hops away than the instance's HttpPutResponseHopLimit "
     "allows (set it to 2 for containers in bridge mode)"
 )
+
+
+def disabled(environ: Mapping[str, str]) -> bool:
+    """Tell whether AWS_EC2_METADATA_DISABLED turns instance metadata off."""
+    return environ.get("AWS_EC2_METADATA_DISABLED", "false").lower() == "true"
 
 
 def base_url(environ: Mapping[str, str]) -> str:
@@ -57,7 +62,7 @@ def request_timeout(environ: Mapping[str, str]) -> float:
         ) from None
 
 
-def fetch_credentials(environ: Mapping[str, str], timeout: float) -> Credentials:
+def fetch(environ: Mapping[str, str], timeout: float) -> Credentials:
     """Ask instance metadata once for the instance role's credentials.
 
     The whole exchange fits in *timeout*: the token PUT may use at most half
@@ -83,10 +88,7 @@ def fetch_credentials(environ: Mapping[str, str], timeout: float) -> Credentials
     if not name or "/" in name:
         raise Retryable("instance metadata names no IAM role")
     body = _get(base + ROLE_PATH + name, headers, _left(end, limit), hop_limit)
-    try:
-        return parse_credentials(body)
-    except InvalidAnswer as e:
-        raise Retryable(f"invalid answer: {e}") from None
+    return parse_answer(body)
 
 
 def _left(end: float, limit: float) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import select
+import time
 import warnings
 from collections.abc import Iterable, MutableMapping
 from typing import Any, Protocol
@@ -57,24 +59,45 @@ class Redactor:
         return value
 
 
+#: How long one line may wait for a full stderr before it is dropped.
+WRITE_BUDGET_S = 1.0
+_CHUNK = 4096  # PIPE_BUF: a pipe that polls writable takes this much at once
+
+
+def write_line(text: str) -> None:
+    """Write one line to fd 2 and nowhere else; never fail, never block for long.
+
+    A closed, full or broken stderr must not stop the command from starting:
+    errors drop the line, and a reader that does not read costs at most
+    WRITE_BUDGET_S.  Every line roleprobe writes goes through here.
+    """
+    data = (text.rstrip("\n") + "\n").encode("utf-8", "backslashreplace")
+    end = time.monotonic() + WRITE_BUDGET_S
+    try:
+        poller = select.poll()
+        poller.register(2, select.POLLOUT)
+        while data:
+            left_ms = (end - time.monotonic()) * 1000
+            if left_ms <= 0:
+                return
+            ready = poller.poll(left_ms)
+            if not ready or ready[0][1] & (
+                select.POLLERR | select.POLLHUP | select.POLLNVAL
+            ):
+                return
+            data = data[os.write(2, data[:_CHUNK]) :]
+    except (OSError, ValueError):
+        return
+
+
 class _Stderr:
-    """Write each line to fd 2 at once: flushed before exec, never fatal."""
+    """structlog's output: each rendered event through write_line."""
 
     def msg(self, message: str) -> None:
-        """Write one line; a closed or broken stderr must not stop the start."""
-        data = (message + "\n").encode("utf-8", "backslashreplace")
-        try:
-            while data:
-                data = data[os.write(2, data) :]
-        except OSError:
-            pass
+        """Write one line."""
+        write_line(message)
 
     info = warning = error = msg
-
-
-def write_stderr(text: str) -> None:
-    """Write text for people to stderr the same safe way as the log lines."""
-    _Stderr().msg(text.rstrip("\n"))
 
 
 def configure(fmt: LogFormat, redactor: Redactor) -> Logger:

@@ -10,28 +10,21 @@ from typing import TypeVar
 
 import tenacity
 
+from roleprobe._errors import GaveUp, Retryable, TimedOut
+
 T = TypeVar("T")
 
 #: Back-off before retry n is uniform in [0, min(MAX_WAIT, BASE_WAIT * 2**n)].
 BASE_WAIT = 0.5
 MAX_WAIT = 8.0
 
-
-class Retryable(Exception):
-    """An attempt failed in a way that asking again may fix."""
+_testing = False
 
 
-class TimedOut(Retryable):
-    """An attempt ran out of time."""
-
-
-class GaveUp(Exception):
-    """Attempts or time ran out; carries the last reason and the count."""
-
-    def __init__(self, reason: str, tries: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.tries = tries
+def set_testing(on: bool) -> None:
+    """Turn waiting between attempts off (or on again), for tests in process."""
+    global _testing  # noqa: PLW0603 - one switch, as stamina.set_testing
+    _testing = on
 
 
 @dataclass(slots=True)
@@ -39,28 +32,43 @@ class Deadline:
     """A point in time that all probing together must not pass."""
 
     seconds: float
-    start: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    start: float = field(default=-1.0)
+
+    def __post_init__(self) -> None:
+        if self.start < 0:
+            self.start = self.clock()
 
     def remaining(self) -> float:
         """Return the seconds left, never negative."""
-        return max(0.0, self.start + self.seconds - time.monotonic())
+        return max(0.0, self.start + self.seconds - self.clock())
 
     def elapsed_ms(self) -> int:
         """Return the milliseconds since the start."""
-        return round((time.monotonic() - self.start) * 1000)
+        return round((self.clock() - self.start) * 1000)
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """How often and how long to try."""
+    """How often and how long to try, and how to wait in between."""
 
     attempts: int
     timeout: float
     deadline: Deadline
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDetails:
+    """What a retry hook is told: the attempt that failed, the wait, the reason."""
+
+    attempt: int
+    wait_s: float
+    reason: str
 
 
 def call_within(fn: Callable[[], T], seconds: float) -> T:
-    """Return fn(), or raise Retryable when it takes more than *seconds*.
+    """Return fn(), or raise TimedOut when it takes more than *seconds*.
 
     The call runs on a daemon thread, so a stalled DNS lookup, connect or
     trickling answer cannot hold the caller past its limit; a late thread is
@@ -88,15 +96,14 @@ def call_within(fn: Callable[[], T], seconds: float) -> T:
 def retry(
     attempt: Callable[[float], T],
     policy: Policy,
-    on_retry: Callable[[int, float, str], None],
+    on_retry: Callable[[RetryDetails], None],
 ) -> tuple[T, int]:
     """Return attempt(timeout)'s result and the attempts it took.
 
     Only Retryable is retried; when attempts or the deadline run out, the
-    last reason is raised as GaveUp.  *on_retry* gets (attempt, wait_s,
-    reason).  Any other exception ends the retries as it is.
+    last reason is raised as GaveUp.  Any other exception ends the retries
+    as it is.
     """
-
     tries = 0
 
     def once() -> T:
@@ -109,7 +116,7 @@ def retry(
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        on_retry(state.attempt_number, round(state.upcoming_sleep, 3), str(exc))
+        on_retry(RetryDetails(state.attempt_number, state.upcoming_sleep, str(exc)))
 
     retrying = tenacity.Retrying(
         stop=tenacity.stop_any(
@@ -118,12 +125,17 @@ def retry(
         wait=tenacity.wait_random_exponential(multiplier=BASE_WAIT, max=MAX_WAIT),
         retry=tenacity.retry_if_exception_type(Retryable),
         before_sleep=before_sleep,
+        sleep=_no_wait if _testing else policy.sleep,
         reraise=True,
     )
     try:
         return retrying(once), tries
     except Retryable as e:
         raise GaveUp(str(e), tries) from None
+
+
+def _no_wait(_seconds: float) -> None:
+    """Do not wait: the testing switch is on."""
 
 
 class _OutOfTime(tenacity.stop.stop_base):

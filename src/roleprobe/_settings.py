@@ -7,21 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from roleprobe._errors import ConfigError
 from roleprobe._match import Pattern, PatternError, parse_expected
 
 OnMismatch = Literal["fail", "warn"]
 Verify = Literal["auto", "always", "never"]
 LogFormat = Literal["json", "console"]
 _W = TypeVar("_W", bound=str)
-
-
-class ConfigError(Exception):
-    """A setting has a value roleprobe cannot use."""
-
-    def __init__(self, setting: str, reason: str) -> None:
-        super().__init__(f"{setting}: {reason}")
-        self.setting = setting
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,7 @@ from roleprobe._verdict import Resolution, Verdict
 def render(found: Resolution, verdict: Verdict, expected: str | None) -> str:
     """Return a table of the chain's links, then the identity and the verdict."""
     rows = [("SOURCE", "STATE", "DETAIL")]
-    for source, state, detail in found.links:
-        failed = source == found.source and not found.found
-        rows.append((source, "winner, failed" if failed else state, detail))
+    rows.extend((link.source, link.state, link.detail) for link in found.links)
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     lines = [f"{s:<{widths[0]}}  {t:<{widths[1]}}  {d}".rstrip() for s, t, d in rows]
     lines.append("")
@@ -19,11 +17,11 @@ def render(found: Resolution, verdict: Verdict, expected: str | None) -> str:
         told = f" (told by {found.verified_by})" if found.verified_by else ""
         lines.append(f"source:    {found.source}")
         lines.append(f"identity:  {identity}{told}")
-        if found.identity_arn is None and found.reason:
-            lines.append(f"           {found.reason}")
+        if found.identity_arn is None and found.identity_unknown:
+            lines.append(f"           {found.identity_unknown}")
     else:
         lines.append(f"source:    {found.source} (no credentials)")
-        lines.append(f"reason:    {found.reason or 'unknown'}")
+        lines.append(f"reason:    {found.failure}")
     if expected is not None:
         lines.append(f"expected:  {expected} -> {verdict.outcome}")
     status = 0 if verdict.exit_status is None else verdict.exit_status

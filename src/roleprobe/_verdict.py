@@ -9,13 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from roleprobe._errors import EX_NOPERM, EX_UNAVAILABLE
 from roleprobe._match import account_of, matches
 from roleprobe._settings import Settings
 
 Level = Literal["info", "warning", "error"]
 
-EX_UNAVAILABLE = 69
-EX_NOPERM = 77
+
+LinkState = Literal["winner", "winner, failed", "shadowed", "present", "not configured"]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """One link of the chain as people see it in the --check table."""
+
+    source: str
+    state: LinkState
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +33,24 @@ class Resolution:
     """What probing found out; no secrets in here."""
 
     source: str
-    found: bool
+    #: why no credentials could be had; None when they were found
+    failure: str | None = None
     role_arn: str | None = None
     identity_arn: str | None = None
     account_id: str | None = None
     expiration: str | None = None
     verified_by: str | None = None
+    #: credentials were found, but not whose they are: why
+    identity_unknown: str | None = None
     attempts: int = 0
     elapsed_ms: int = 0
-    reason: str | None = None
     shadowed: tuple[str, ...] = ()
-    links: tuple[tuple[str, str, str], ...] = ()  # (source, state, detail)
+    links: tuple[LinkView, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        """Tell whether credentials were found."""
+        return self.failure is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +90,14 @@ def decide(found: Resolution, settings: Settings, *, check: bool) -> Verdict:
         return Verdict(tuple(events), status if ends else None, outcome)
 
     if not found.found:
-        events.append(_unavailable(found, found.reason, blocking))
+        events.append(_unavailable(found, found.failure, blocking))
         return stop(EX_UNAVAILABLE, "unavailable")
     events.append(Event("info", "credentials_resolved", _resolved_fields(found)))
     if expected is None:
         return Verdict(tuple(events), 0 if check else None, "resolved")
     assert settings.expected_text is not None
     if found.identity_arn is None:
-        reason = f"identity not established: {found.reason or 'unknown'}"
+        reason = f"identity not established: {found.identity_unknown or 'unknown'}"
         events.append(_unavailable(found, reason, blocking))
         return stop(EX_UNAVAILABLE, "unavailable")
     shown = {"role_arn": found.identity_arn, "expected": settings.expected_text}
@@ -120,6 +137,6 @@ def _resolved_fields(found: Resolution) -> dict[str, Any]:
     fields.update({k: v for k, v in optional.items() if v is not None})
     fields["attempts"] = found.attempts
     fields["elapsed_ms"] = found.elapsed_ms
-    if found.identity_arn is None and found.reason:
-        fields["identity_reason"] = found.reason
+    if found.identity_arn is None and found.identity_unknown:
+        fields["identity_reason"] = found.identity_unknown
     return fields

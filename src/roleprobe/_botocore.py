@@ -1,23 +1,22 @@
-"""STS GetCallerIdentity, signed with the credentials the application will use.
+"""botocore itself: the SDK's own credentials, and STS GetCallerIdentity.
 
-botocore is imported here only, and only when a source does not tell its
-role itself: it costs more start-up time than everything else together.
+The only module that imports botocore, and only when a source does not tell
+its role itself or is not asked by roleprobe alone: importing botocore costs
+more start-up time than everything else together.  Profiles that assume a
+role, SSO, credential_process and the files are resolved by the same code the
+application's SDK runs, so the answer is the application's answer.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from roleprobe import __version__
-from roleprobe._retry import Retryable
+from roleprobe import _version
+from roleprobe._credentials import Credentials
+from roleprobe._errors import Refused, Retryable, known_code
 
-if TYPE_CHECKING:
-    from roleprobe._endpoint import Credentials
-
-_SAFE_CODE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,63}")
 _FALLBACK_REGION = "us-east-1"
 
 
@@ -27,6 +26,44 @@ class Identity:
 
     arn: str
     account: str | None
+
+
+def sdk_credentials(timeout: float) -> Credentials:
+    """Return the credentials botocore resolves, once."""
+    del timeout  # bounded by the caller's thread; botocore has its own
+    import botocore.exceptions  # noqa: PLC0415 - deferred on purpose
+    import botocore.session  # noqa: PLC0415
+
+    try:
+        found = botocore.session.Session().get_credentials()
+        frozen = found.get_frozen_credentials() if found is not None else None
+    except (
+        botocore.exceptions.CredentialRetrievalError,
+        botocore.exceptions.ConnectionError,
+        botocore.exceptions.HTTPClientError,
+    ) as e:
+        raise Retryable(
+            f"the SDK could not get credentials: {type(e).__name__}"
+        ) from None
+    except botocore.exceptions.ClientError as e:
+        raise Retryable(f"the SDK could not get credentials: {error_code(e)}") from None
+    except Exception as e:
+        # Any other BotoCoreError, or e.g. ValueError on a setting botocore
+        # cannot parse: the application's SDK fails the same way.
+        raise Refused(f"the SDK cannot get credentials: {type(e).__name__}") from None
+    if (
+        found is None
+        or frozen is None
+        or not frozen.access_key
+        or not frozen.secret_key
+    ):
+        raise Refused("the SDK found no credentials")
+    return Credentials(
+        access_key_id=frozen.access_key,
+        secret_access_key=frozen.secret_key,
+        token=frozen.token,
+        account_id=getattr(frozen, "account_id", None),
+    )
 
 
 def caller_identity(credentials: Credentials, timeout: float) -> Identity:
@@ -60,7 +97,7 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
             connect_timeout=timeout,
             read_timeout=timeout,
             retries={"total_max_attempts": 1},
-            user_agent_extra=f"roleprobe/{__version__}",
+            user_agent_extra=f"roleprobe/{_version.VERSION}",
         ),
     )
     try:
@@ -89,11 +126,11 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
 
 
 def error_code(error: Any) -> str:
-    """Return a botocore ClientError's code if it is plainly one, else the status.
+    """Return a botocore ClientError's code if it is a known one, else the status.
 
     The code comes from the answer's body, which is never logged as it is.
     """
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    if _SAFE_CODE.fullmatch(code):
+    code = known_code(error.response.get("Error", {}).get("Code"))
+    if code is not None:
         return code
     return f"HTTP {error.response.get('ResponseMetadata', {}).get('HTTPStatusCode')}"

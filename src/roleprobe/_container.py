@@ -1,7 +1,7 @@
-"""Where the container credentials endpoint is, and what a valid answer is.
+"""The container credentials endpoint (ECS agent, EKS Pod Identity agent).
 
-Pure: the environment and answer bodies in, plain data out.  The rules are
-botocore's ``ContainerProvider`` and ``ContainerMetadataFetcher``.
+Its variables, botocore's rules for them (``ContainerProvider`` and
+``ContainerMetadataFetcher``), and one request to it.
 """
 
 from __future__ import annotations
@@ -12,22 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from roleprobe._credentials import Credentials, parse_answer
+from roleprobe._errors import Refused, Retryable, known_code
+from roleprobe._http import USER_AGENT, request
+
 ECS_HOST = "169.254.170.2"
 ALLOWED_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
-MAX_ANSWER = 1 << 20
 
 RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
 FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"  # noqa: S105 - a name
 TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"  # noqa: S105
-
-
-class Refused(Exception):
-    """The configuration can never work: asking again will not help."""
-
-
-class InvalidAnswer(Exception):
-    """The endpoint answered, but not with credentials."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,25 +35,23 @@ class Endpoint:
     token_file: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """Credentials as an endpoint hands them out; only non-secrets in repr."""
-
-    access_key_id: str = field(repr=False)
-    secret_access_key: str = field(repr=False)
-    token: str | None = field(repr=False)
-    expiration: str | None = None
-    role_arn: str | None = None
-    account_id: str | None = None
-
-    def secrets(self) -> tuple[str, ...]:
-        """Return the values that must never be logged."""
-        return tuple(
-            v for v in (self.access_key_id, self.secret_access_key, self.token) if v
-        )
+def configured(environ: Mapping[str, str]) -> str | None:
+    """Return the URI variable botocore would use (present, even empty), or None."""
+    return next((v for v in (RELATIVE_URI, FULL_URI) if v in environ), None)
 
 
-def container_endpoint(environ: Mapping[str, str]) -> Endpoint | None:
+def secrets(environ: Mapping[str, str]) -> list[str]:
+    """Return the values of the container variables that must never be logged."""
+    values = [environ[k] for k in (RELATIVE_URI, TOKEN) if environ.get(k)]
+    full = environ.get(FULL_URI, "")
+    if "://" in full:
+        rest = full.split("://", 1)[1]
+        if "/" in rest:
+            values.append("/" + rest.split("/", 1)[1])
+    return values
+
+
+def endpoint(environ: Mapping[str, str]) -> Endpoint | None:
     """Return the container endpoint botocore would ask, or None if unset."""
     if RELATIVE_URI in environ:
         relative = environ[RELATIVE_URI]
@@ -114,50 +107,34 @@ def check_token(token: str) -> str:
     return token
 
 
-def parse_credentials(body: bytes) -> Credentials:
-    """Validate an endpoint's answer and return the credentials in it."""
-    if len(body) > MAX_ANSWER:
-        raise InvalidAnswer("answer larger than 1 MiB")
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise InvalidAnswer("answer is not JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidAnswer("answer is not a JSON object")
-    missing = [
-        k
-        for k in ("AccessKeyId", "SecretAccessKey", "Token", "Expiration")
-        if not isinstance(data.get(k), str) or not data[k]
-    ]
-    if missing:
-        raise InvalidAnswer(f"answer lacks {', '.join(missing)}")
-    return Credentials(
-        access_key_id=data["AccessKeyId"],
-        secret_access_key=data["SecretAccessKey"],
-        token=data["Token"],
-        expiration=data["Expiration"],
-        role_arn=_text(data.get("RoleArn")),
-        account_id=_text(data.get("AccountId")),
-    )
+def read_token(ep: Endpoint) -> str | None:
+    """Return the authorization token, the file re-read at every attempt."""
+    if ep.token_file is not None:
+        try:
+            with open(ep.token_file, encoding="utf-8") as f:
+                token = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise Retryable(
+                f"cannot read {TOKEN_FILE}: "
+                f"{getattr(e, 'strerror', None) or type(e).__name__}"
+            ) from None
+        return check_token(token)
+    if ep.token is not None:
+        return check_token(ep.token)
+    return None
 
 
-def _text(value: object) -> str | None:
-    """Return a non-empty string value, else None."""
-    return value if isinstance(value, str) and value else None
-
-
-_ECS_ERROR_CODES = frozenset(
-    {
-        "InvalidIdInRequest",
-        "NoIdInRequest",
-        "NoCredentialsAssociated",
-        "CredentialsUninitialized",
-        "InternalServerError",
-        "AccessDenied",
-        "InvalidRequest",
-        "ThrottlingException",
-    }
-)
+def fetch(ep: Endpoint, timeout: float) -> Credentials:
+    """Ask *ep* once; raise Retryable (or Refused) on failure."""
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    token = read_token(ep)
+    if token is not None:
+        headers["Authorization"] = token
+    status, body = request("GET", ep.url, headers, timeout)
+    if status != 200:
+        code = error_code(body)
+        raise Retryable(f"HTTP {status}" + (f" {code}" if code else ""))
+    return parse_answer(body)
 
 
 def error_code(body: bytes) -> str | None:
@@ -166,8 +143,8 @@ def error_code(body: bytes) -> str | None:
         data = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if isinstance(data, dict):
-        code = data.get("code", data.get("Code"))
-        if code in _ECS_ERROR_CODES:
-            return str(code)
-    return None
+    return (
+        known_code(data.get("code", data.get("Code")))
+        if isinstance(data, dict)
+        else None
+    )

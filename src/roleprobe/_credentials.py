@@ -1,0 +1,79 @@
+"""Credentials as the sources hand them out, and the names of the sources."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+from roleprobe._errors import InvalidAnswer
+
+#: botocore's names (``Credentials.method``), in botocore's order.
+Source = Literal[
+    "env",
+    "assume-role",
+    "assume-role-with-web-identity",
+    "sso",
+    "shared-credentials-file",
+    "login",
+    "custom-process",
+    "config-file",
+    "ec2-credentials-file",
+    "boto-config",
+    "container-role",
+    "iam-role",
+]
+SOURCES: tuple[Source, ...] = get_args(Source)
+
+#: The most roleprobe reads of any answer or file, as received and as decoded.
+MAX_ANSWER = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Credentials as a source hands them out; only non-secrets in repr."""
+
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+    token: str | None = field(repr=False)
+    expiration: str | None = None
+    role_arn: str | None = None
+    account_id: str | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Return the values that must never be logged."""
+        return tuple(
+            v for v in (self.access_key_id, self.secret_access_key, self.token) if v
+        )
+
+
+def parse_answer(body: bytes) -> Credentials:
+    """Validate the JSON answer of a container agent or IMDS; return its credentials."""
+    if len(body) > MAX_ANSWER:
+        raise InvalidAnswer("larger than 1 MiB")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidAnswer("answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidAnswer("answer is not a JSON object")
+    missing = [
+        k
+        for k in ("AccessKeyId", "SecretAccessKey", "Token", "Expiration")
+        if not isinstance(data.get(k), str) or not data[k]
+    ]
+    if missing:
+        raise InvalidAnswer(f"answer lacks {', '.join(missing)}")
+    return Credentials(
+        access_key_id=data["AccessKeyId"],
+        secret_access_key=data["SecretAccessKey"],
+        token=data["Token"],
+        expiration=data["Expiration"],
+        role_arn=_text(data.get("RoleArn")),
+        account_id=_text(data.get("AccountId")),
+    )
+
+
+def _text(value: object) -> str | None:
+    """Return a non-empty string value, else None."""
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,255 @@
+"""Ask the one source the chain picked, and STS only when it must.
+
+The I/O half's centre: the chain decides the source from files and variables
+(no network); a table maps each source to its fetcher; STS is asked only when
+the source does not tell its role and ROLEPROBE_VERIFY allows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+from roleprobe import _chain, _container, _files, _imds
+from roleprobe._credentials import Credentials
+from roleprobe._errors import GaveUp, Refused
+from roleprobe._log import Logger, Redactor
+from roleprobe._retry import Deadline, Policy, RetryDetails, retry
+from roleprobe._settings import Settings
+from roleprobe._verdict import LinkState, LinkView, Resolution
+
+T = TypeVar("T")
+
+_SENSITIVE_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
+
+
+class _Runner:
+    """Run attempts under the retry policy, counting them all."""
+
+    def __init__(self, policy: Policy, log: Logger) -> None:
+        self._policy = policy
+        self._log = log
+        self.attempts = 0
+
+    def run(self, fn: Callable[[float], T]) -> T:
+        """Return fn(timeout), retried; raise GaveUp with the last reason."""
+        try:
+            result, tries = retry(fn, self._policy, self._on_retry)
+        except GaveUp as e:
+            self.attempts += e.tries
+            raise
+        except Refused as e:
+            self.attempts += 1
+            raise GaveUp(str(e), 1) from None
+        self.attempts += tries
+        return result
+
+    def _on_retry(self, details: RetryDetails) -> None:
+        """Log one probe_retry event per retry."""
+        self._log.warning(
+            "probe_retry",
+            attempt=details.attempt,
+            wait_s=round(details.wait_s, 3),
+            reason=details.reason,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What every fetcher may use."""
+
+    environ: Mapping[str, str]
+    settings: Settings
+    runner: _Runner
+    redactor: Redactor
+
+    def got(self, credentials: Credentials) -> Credentials:
+        """Remember *credentials*' secrets for redaction, and return them."""
+        self.redactor.add(credentials.secrets())
+        return credentials
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    """Whose the credentials are, as far as it was found out."""
+
+    role_arn: str | None = None
+    identity_arn: str | None = None
+    account_id: str | None = None
+    expiration: str | None = None
+    verified_by: str | None = None
+    unknown: str | None = None
+
+
+def probe(
+    environ: Mapping[str, str], settings: Settings, log: Logger, redactor: Redactor
+) -> Resolution:
+    """Return what the application's credentials are and whose they are."""
+    redactor.add(_sensitive_values(environ))
+    deadline = Deadline(settings.deadline)
+    runner = _Runner(Policy(settings.attempts, settings.timeout, deadline), log)
+    chain = _chain.walk(environ, _files.load(environ))
+    hidden = _chain.shadowed(chain)
+    failure = chain.error
+    if failure is None and chain.winner == "none":
+        failure = "no credentials source is configured"
+    identity = _Identity()
+    if failure is None:
+        job = _Job(environ, settings, runner, redactor)
+        try:
+            credentials = _FETCHERS.get(chain.winner, _from_sdk)(job)
+            identity = _identify(job, chain, credentials)
+        except (GaveUp, Refused) as e:
+            failure = str(e)
+    return Resolution(
+        source=chain.winner,
+        failure=failure,
+        role_arn=identity.role_arn,
+        identity_arn=identity.identity_arn,
+        account_id=identity.account_id,
+        expiration=identity.expiration,
+        verified_by=identity.verified_by,
+        identity_unknown=identity.unknown,
+        attempts=runner.attempts,
+        elapsed_ms=deadline.elapsed_ms(),
+        shadowed=hidden,
+        links=_links(chain, hidden, failed=failure is not None),
+    )
+
+
+# --- one fetcher per source -------------------------------------------------
+
+
+def _from_container(job: _Job) -> Credentials | None:
+    """Ask the container endpoint (ECS agent or EKS Pod Identity agent)."""
+    ep = _container.endpoint(job.environ)
+    if ep is None:  # pragma: no cover - the chain picked it because it is set
+        raise Refused("no container credentials URI is set")
+    return job.got(job.runner.run(partial(_container.fetch, ep)))
+
+
+def _from_imds(job: _Job) -> Credentials | None:
+    """Ask instance metadata."""
+    return job.got(job.runner.run(partial(_imds.fetch, job.environ)))
+
+
+def _from_env(job: _Job) -> Credentials | None:
+    """Take the keys in the environment as they are."""
+    environ = job.environ
+    return Credentials(
+        access_key_id=environ["AWS_ACCESS_KEY_ID"],
+        secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
+        token=environ.get("AWS_SECURITY_TOKEN") or environ.get("AWS_SESSION_TOKEN"),
+    )
+
+
+def _from_web_identity(job: _Job) -> Credentials | None:
+    """The role is named in the configuration; credentials only to verify it."""
+    return _from_sdk(job) if job.settings.verify == "always" else None
+
+
+def _from_sdk(job: _Job) -> Credentials | None:
+    """Let botocore itself resolve the credentials (files, processes, STS)."""
+    return job.got(job.runner.run(_sdk_credentials))
+
+
+_FETCHERS: dict[str, Callable[[_Job], Credentials | None]] = {
+    "container-role": _from_container,
+    "iam-role": _from_imds,
+    "env": _from_env,
+    "assume-role-with-web-identity": _from_web_identity,
+}
+
+
+def _sdk_credentials(timeout: float) -> Credentials:
+    """Return the credentials botocore resolves (imported only when needed)."""
+    from roleprobe._botocore import sdk_credentials  # noqa: PLC0415
+
+    return sdk_credentials(timeout)
+
+
+def _caller_arn(credentials: Credentials, timeout: float) -> tuple[str, str | None]:
+    """Return (ARN, account) of *credentials* from STS GetCallerIdentity."""
+    from roleprobe._botocore import caller_identity  # noqa: PLC0415
+
+    identity = caller_identity(credentials, timeout)
+    return identity.arn, identity.account
+
+
+# --- whose they are ---------------------------------------------------------
+
+
+def _identify(
+    job: _Job, chain: _chain.Chain, credentials: Credentials | None
+) -> _Identity:
+    """Find out whose the credentials are: from the source, or from STS."""
+    told = credentials.role_arn if credentials else None
+    role_arn = told or chain.role_arn
+    verify = job.settings.verify
+    base = _Identity(
+        role_arn=role_arn,
+        identity_arn=role_arn,
+        account_id=credentials.account_id if credentials else None,
+        expiration=credentials.expiration if credentials else None,
+        verified_by=("endpoint" if told else "configuration") if role_arn else None,
+    )
+    if not (verify == "always" or (verify == "auto" and not role_arn)):
+        if role_arn:
+            return base
+        unknown = f"{chain.winner} does not tell its role and ROLEPROBE_VERIFY=never"
+        return _Identity(
+            account_id=base.account_id, expiration=base.expiration, unknown=unknown
+        )
+    try:
+        if credentials is None:
+            credentials = job.got(job.runner.run(_sdk_credentials))
+        arn, account = job.runner.run(partial(_caller_arn, credentials))
+    except (GaveUp, Refused) as e:
+        return _Identity(
+            role_arn=role_arn,
+            account_id=base.account_id,
+            expiration=base.expiration,
+            unknown=str(e),
+        )
+    return _Identity(
+        role_arn=role_arn or (arn if _is_role(arn) else None),
+        identity_arn=arn,
+        account_id=account or base.account_id,
+        expiration=base.expiration,
+        verified_by="sts",
+    )
+
+
+def _is_role(arn: str) -> bool:
+    """Tell whether an identity ARN is a role or an assumed role."""
+    return ":role/" in arn or ":assumed-role/" in arn
+
+
+def _links(
+    chain: _chain.Chain, hidden: tuple[str, ...], *, failed: bool
+) -> tuple[LinkView, ...]:
+    """Return each link of the chain with its state, for people."""
+
+    def state(link: _chain.Link) -> LinkState:
+        if link.source == chain.winner:
+            return "winner, failed" if failed else "winner"
+        if link.source in hidden:
+            return "shadowed"
+        return "present" if link.configured else "not configured"
+
+    return tuple(
+        LinkView(link.source, state(link), link.detail) for link in chain.links
+    )
+
+
+def _sensitive_values(environ: Mapping[str, str]) -> list[str]:
+    """Return the variable values that must never reach the log."""
+    values = [environ[k] for k in _SENSITIVE_VARIABLES if environ.get(k)]
+    return values + _container.secrets(environ)

@@ -60,6 +60,9 @@ else
   $pip install -r "$here/standalone/requirements.txt" "$root"
 fi
 
+# Only the botocore data roleprobe can load (docker/botocore-data.txt).
+"$tmp/venv/bin/python" -I "$here/botocore_data.py" "$here/botocore-data.txt" >/dev/null
+
 # What goes in, and why, is in the spec.
 "$tmp/venv/bin/pyinstaller" --noconfirm --clean --log-level ERROR \
   --distpath "$staging" --workpath "$tmp/work" "$here/standalone/roleprobe.spec"

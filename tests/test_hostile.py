@@ -44,11 +44,11 @@ from netns import CREDENTIALS_PATH, IMDS_ENV, INSTANCE_ROLE_NAME, Namespace
 
 PYTHON = sys.executable
 CAP = 256 << 20  # a normal run needs 64 MiB of address space, 80 with STS
-DEADLINE = 2.0
+DEADLINE = 1.5
 BOUND = DEADLINE + 0.5
 BOUNDED = {
     "ROLEPROBE_DEADLINE": str(DEADLINE),
-    "ROLEPROBE_TIMEOUT": "1",
+    "ROLEPROBE_TIMEOUT": "0.5",
     "ROLEPROBE_ATTEMPTS": "3",
 }
 # Starts argv[3:] with RLIMIT_AS argv[2], waits, and writes its wall time,
@@ -147,8 +147,8 @@ HOSTILE: dict[str, tuple[Fault, tuple[int, ...]]] = {
     "endless-chunked": (Endless("chunked"), (69,)),
     "endless-no-length": (Endless("close"), (69,)),
     "endless-lying-length": (Endless("lying"), (69,)),
-    "slow-headers": (SlowHeaders(0.3), (69,)),
-    "dribble": (Dribble(0.3), (69,)),
+    "slow-headers": (SlowHeaders(0.2), (69,)),
+    "dribble": (Dribble(0.2), (69,)),
     "deep-json": (Malformed("deep"), (69,)),
     "huge-numbers": (Malformed("bignum"), (69,)),
     "invalid-utf8": (Malformed("utf8"), (69,)),
@@ -248,7 +248,7 @@ STS_HOSTILE: dict[str, Fault] = {
     "40mb": Huge(40_000_000),
     "bomb-gzip-gzip": Bomb(("gzip", "gzip")),
     "endless-chunked": Endless("chunked"),
-    "dribble": Dribble(0.3),
+    "dribble": Dribble(0.2),
     "deep-xml": Malformed("deep"),
 }
 

@@ -100,7 +100,7 @@ def test_signal_while_probing_ends_pid_1_with_128_plus_n(
     ecs.set_faults(Stall(60))
     marker = tmp_path / "command-ran"
     # A lost signal lets the deadline pass and the command start: keep it short.
-    env = run.environ(ecs_env(ecs, ROLEPROBE_TIMEOUT="2", ROLEPROBE_DEADLINE="2"))
+    env = run.environ(ecs_env(ecs, ROLEPROBE_TIMEOUT="1.5", ROLEPROBE_DEADLINE="1.5"))
     proc = subprocess.Popen(
         [*PID_NS, ROLEPROBE, "--", "touch", str(marker)],
         env=env,

@@ -11,6 +11,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# Seal roleprobe's Python off from the application's (PYTHONPATH,
+	# PYTHONHOME, user site, working directory): pip writes no flags.
+	sed -i '1s|^\(#!/[^ ]*python[0-9.]*\)$$|\1 -I|' $(BIN)/roleprobe
+	head -1 $(BIN)/roleprobe | grep -q -- ' -I$$'
 	touch $@
 
 install: $(STAMP)

@@ -1,43 +1,87 @@
-"""roleprobe's main: settings, probe, verdict, log, exec."""
+"""roleprobe's main: signals first, then settings, probe, verdict, log, exec.
+
+Only the standard library's core is imported at module level: the signal
+handlers must be in place before anything heavy is imported.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from roleprobe._args import USAGE, parse
-from roleprobe._errors import EX_CONFIG, EX_SOFTWARE, EX_USAGE, ConfigError, UsageError
-from roleprobe._exec import Signals, execute
-from roleprobe._log import Logger, Redactor, configure, write_line
-from roleprobe._settings import Settings, load, log_format
-from roleprobe._verdict import Resolution, Verdict, decide
-from roleprobe._version import VERSION
+from roleprobe._exec import (
+    Signals,
+    exec_isolated,
+    execute,
+    flush_python_streams,
+    hold_standard_fds,
+    original_environment,
+    release,
+)
+
+if TYPE_CHECKING:
+    from roleprobe._detect import Sdk
+    from roleprobe._log import Logger, Redactor
+    from roleprobe._settings import Settings
+    from roleprobe._verdict import Resolution, Verdict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run roleprobe; return an exit status, or never return after exec."""
-    args = sys.argv[1:] if argv is None else argv
-    environ = os.environ
     signals = Signals()
     signals.install()
+    held = hold_standard_fds()
+    args = sys.argv[1:] if argv is None else argv
+    if argv is None and not sys.flags.isolated and not getattr(sys, "frozen", False):
+        _seal(args)
+    from roleprobe._errors import EX_SOFTWARE  # noqa: PLC0415 - after the handlers
+    from roleprobe._log import Redactor, configure  # noqa: PLC0415
+    from roleprobe._settings import log_format  # noqa: PLC0415
+
+    environ = os.environ
     redactor = Redactor()
     log = configure(log_format(environ), redactor)
     try:
-        return _main(args, environ, signals, log, redactor)
+        return _main(args, environ, log, redactor, signals=signals, held=held)
     except Exception as e:
         log.error("internal_error", reason=type(e).__name__)
         return EX_SOFTWARE
+    finally:
+        from roleprobe._children import stop_all  # noqa: PLC0415
+
+        stop_all()
+
+
+def _seal(args: Sequence[str]) -> None:
+    """Start again isolated from the application's Python (-I), if not already.
+
+    PYTHONPATH, PYTHONHOME, user site-packages and the working directory
+    belong to the application; the exact environment goes on to the command.
+    """
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    exec_isolated(sys.executable, package_dir, args)
 
 
 def _main(
     args: Sequence[str],
     environ: Mapping[str, str],
-    signals: Signals,
     log: Logger,
     redactor: Redactor,
+    *,
+    signals: Signals,
+    held: Sequence[int],
 ) -> int:
     """Do the work of main; any exception is a bug reported by main."""
+    from roleprobe._args import USAGE, parse  # noqa: PLC0415
+    from roleprobe._detect import detect  # noqa: PLC0415
+    from roleprobe._errors import EX_CONFIG, EX_USAGE, ConfigError, UsageError  # noqa: PLC0415
+    from roleprobe._log import write_line, write_out  # noqa: PLC0415
+    from roleprobe._settings import load, unknown  # noqa: PLC0415
+    from roleprobe._verdict import decide  # noqa: PLC0415
+    from roleprobe._version import VERSION  # noqa: PLC0415
+
     try:
         invocation = parse(args)
     except UsageError as e:
@@ -45,44 +89,75 @@ def _main(
         write_line(USAGE)
         return EX_USAGE
     if invocation.action == "help":
-        sys.stdout.write(USAGE)
+        write_out(USAGE)
         return 0
     if invocation.action == "version":
-        sys.stdout.write(f"roleprobe {VERSION}\n")
+        write_out(f"roleprobe {VERSION}\n")
         return 0
+    for name in unknown(environ):
+        log.warning("setting_unknown", setting=name)
     try:
         settings = load(environ)
     except ConfigError as e:
         log.error("config_invalid", setting=e.setting, reason=e.reason)
         return EX_CONFIG
-    found = _probe(environ, settings, log, redactor)
+    sdk, detected_from = detect(invocation.command, settings.sdk, environ)
+    found = _probe(environ, settings, log, redactor, sdk)
+    found = _with_sdk(found, sdk, detected_from)
     verdict = decide(found, settings, check=invocation.action == "check")
     _write(log, verdict)
     if invocation.action == "check" and settings.log_format == "console":
         from roleprobe._table import render  # noqa: PLC0415 - for people only
 
-        write_line("\n" + render(found, verdict, settings.expected_text))
+        write_line(
+            "\n" + redactor.clean_text(render(found, verdict, settings.expected_text))
+        )
     if settings.emf:
         from roleprobe._emf import line  # noqa: PLC0415 - opt-in
 
         write_line(line(verdict.outcome, found.source, found.elapsed_ms))
     if verdict.exit_status is not None:
         return verdict.exit_status
-    command = invocation.command
+    return _run(invocation.command, signals, held, log)
+
+
+def _run(
+    command: Sequence[str], signals: Signals, held: Sequence[int], log: Logger
+) -> int:
+    """Become the command; log and return a status only when that fails."""
+    from roleprobe._children import stop_all  # noqa: PLC0415
+
+    stop_all()
+    flush_python_streams()
+    block = original_environment()
     signals.restore()
-    status, reason = execute(command)
+    release(held)
+    status, reason = execute(command, block)
+    signals.quiet()
     log.error("exec_failed", command=command[0], reason=reason)
     return status
 
 
+def _with_sdk(found: Resolution, sdk: Sdk, detected_from: str) -> Resolution:
+    """Return *found* saying whose chain was followed."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(found, sdk=sdk, sdk_detected_from=detected_from)
+
+
 def _probe(
-    environ: Mapping[str, str], settings: Settings, log: Logger, redactor: Redactor
+    environ: Mapping[str, str],
+    settings: Settings,
+    log: Logger,
+    redactor: Redactor,
+    sdk: Sdk,
 ) -> Resolution:
     """Find the credentials and identity, turning any bug into a reason."""
     from roleprobe._probe import probe  # noqa: PLC0415
+    from roleprobe._verdict import Resolution  # noqa: PLC0415
 
     try:
-        return probe(environ, settings, log, redactor)
+        return probe(environ, settings, log, redactor, sdk)
     except Exception as e:
         return Resolution(source="none", failure=f"internal error: {type(e).__name__}")
 

@@ -1,7 +1,12 @@
-"""Signals while probing, and replacing roleprobe with the command."""
+"""Becoming the command: signals, descriptors, the exact environment, exec.
+
+Imports nothing but the standard library's core, so that the signal handlers
+are in place before anything heavy is imported.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -12,6 +17,16 @@ from types import FrameType
 _HANDLED = (signal.SIGTERM, signal.SIGINT)
 # CPython ignores these at start-up; os.execvp would pass that on.
 _RESET_BY_PYTHON = (signal.SIGPIPE, signal.SIGXFSZ)
+# execvp goes on to the next PATH directory after these errors.
+_NEXT_DIRECTORY = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP}
+)
+# How the isolated interpreter is started again: the package's own directory
+# first, so that the same roleprobe is imported, and nothing of the user's.
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from roleprobe._cli import main; sys.exit(main())"
+)
 
 Disposition = signal.Handlers | int | None | object
 
@@ -42,52 +57,149 @@ class Signals:
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
 
+    def quiet(self) -> None:
+        """Ignore SIGPIPE again, for writing after a failed exec."""
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
     """Stop at once: the command must not start."""
     os._exit(128 + signum)
 
 
-def execute(command: Sequence[str]) -> tuple[int, str]:
-    """Replace this process with *command*; return (status, reason) on failure."""
-    for stream in (sys.stdout, sys.stderr):  # None when the fd was closed
-        if stream is not None:
-            stream.flush()
+def hold_standard_fds() -> tuple[int, ...]:
+    """Put /dev/null on each of fds 0, 1, 2 that is closed; return which.
+
+    Otherwise roleprobe's own files and sockets would take those numbers, and
+    its log lines could go into an endpoint's connection.
+    """
+    held = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+            held.append(fd)
+    return tuple(held)
+
+
+def release(held: Sequence[int]) -> None:
+    """Close the fds hold_standard_fds filled, so the command finds them closed."""
+    for fd in held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def original_environment() -> list[bytes] | None:
+    """Return the environment block the kernel started this process with."""
     try:
-        env = _environment()
-        if env is None:
-            os.execvp(command[0], list(command))  # noqa: S606 - the point
+        with open("/proc/self/environ", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    entries = data.split(b"\0")
+    if entries and not entries[-1]:
+        entries.pop()
+    return entries
+
+
+def execute(command: Sequence[str], block: list[bytes] | None) -> tuple[int, str]:
+    """Replace this process with *command*; return (status, reason) on failure.
+
+    The command is looked up on PATH like execvp and gets *block*, the exact
+    environment roleprobe was started with (os.environ when it is unknown).
+    """
+    program = command[0]
+    if not program:
+        return 127, "command not found"
+    if block is None:
+        block = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in os.environ.items()]
+    argv = [os.fsencode(arg) for arg in command]
+    saved: int | None = None
+    for candidate in _candidates(program, block):
+        error = _execve(candidate, argv, block)
+        if error not in _NEXT_DIRECTORY and saved is None:
+            saved = error
+    return _failure(saved if saved is not None else errno.ENOENT)
+
+
+def exec_isolated(python: str, package_dir: str, args: Sequence[str]) -> None:
+    """Start roleprobe again in *python* with -I and the exact environment.
+
+    Returns only when that cannot be done.
+    """
+    block = original_environment()
+    if block is None:
+        return
+    argv = [os.fsencode(a) for a in (python, "-I", "-c", _BOOT, package_dir, *args)]
+    _execve(os.fsencode(python), argv, block)
+
+
+def _candidates(program: str, block: list[bytes]) -> list[bytes]:
+    """Return the paths execvp would try for *program*, in order."""
+    name = os.fsencode(program)
+    if b"/" in name:
+        return [name]
+    path = next((e[5:] for e in block if e.startswith(b"PATH=")), None)
+    dirs = (path if path is not None else os.fsencode(os.defpath)).split(b":")
+    return [os.path.join(d or b".", name) for d in dirs]
+
+
+def _execve(path: bytes, argv: list[bytes], block: list[bytes]) -> int:
+    """Exec *path* with exactly *block*; return the errno when it fails."""
+    env = _as_mapping(block)
+    try:
+        if env is not None:
+            os.execve(path, argv, env)  # noqa: S606 - the point
         else:
-            os.execvpe(command[0], list(command), env)  # noqa: S606
-    except FileNotFoundError:
-        return 127, "command not found"
-    except NotADirectoryError:
-        return 127, "command not found"
-    except PermissionError:
-        return 126, "permission denied"
+            _raw_execve(path, argv, block)
     except OSError as e:
-        if e.errno == errno.ENOEXEC:
-            return 126, "exec format error"
-        return 126, e.strerror or type(e).__name__
+        return e.errno or errno.EINVAL
+    except ValueError:
+        return errno.EINVAL
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _environment() -> dict[str, str] | None:
-    """Return the environment without CPython's own LC_CTYPE, or None if unchanged.
-
-    Started with LANG unset or C, CPython coerces the locale (PEP 538) and
-    sets LC_CTYPE in its own environment, which exec would pass on.  The
-    process's initial environment tells whether LC_CTYPE was really given.
-    """
-    if "LC_CTYPE" not in os.environ:
-        return None
-    try:
-        with open("/proc/self/environ", "rb") as f:
-            initial = f.read().split(b"\0")
-    except OSError:
-        return None
-    if any(entry.startswith(b"LC_CTYPE=") for entry in initial):
-        return None
-    env = dict(os.environ)
-    del env["LC_CTYPE"]
+def _as_mapping(block: list[bytes]) -> dict[bytes, bytes] | None:
+    """Return the block as a mapping when os.execve reproduces it exactly."""
+    env: dict[bytes, bytes] = {}
+    for entry in block:
+        name, sep, value = entry.partition(b"=")
+        if not sep or not name or name in env:
+            return None
+        env[name] = value
     return env
+
+
+def _raw_execve(path: bytes, argv: list[bytes], block: list[bytes]) -> None:
+    """execve(2) with a block os.execve cannot express (duplicates, no '=')."""
+    import ctypes  # noqa: PLC0415 - rare, and costs start-up time
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    c_argv = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
+    c_envp = (ctypes.c_char_p * (len(block) + 1))(*block, None)
+    libc.execve(path, c_argv, c_envp)
+    code = ctypes.get_errno()
+    raise OSError(code, os.strerror(code))
+
+
+def _failure(code: int) -> tuple[int, str]:
+    """Return the exit status and reason of a failed exec."""
+    if code in _NEXT_DIRECTORY:
+        return 127, "command not found"
+    if code == errno.EACCES:
+        return 126, "permission denied"
+    if code == errno.ENOEXEC:
+        return 126, "exec format error"
+    return 126, os.strerror(code)
+
+
+def flush_python_streams() -> None:
+    """Flush Python's own streams, where there are any."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from roleprobe import _version
@@ -28,15 +29,77 @@ class Identity:
     account: str | None
 
 
-def sdk_credentials(timeout: float) -> Credentials:
-    """Return the credentials botocore resolves, once."""
-    del timeout  # bounded by the caller's thread; botocore has its own
-    import botocore.exceptions  # noqa: PLC0415 - deferred on purpose
+def _session(timeout: float) -> Any:
+    """Return a botocore session whose HTTP and processes roleprobe bounds.
+
+    Every AWS API call it makes (STS, SSO, sign-in) goes through roleprobe's
+    transport, which caps answers as received and decoded; every
+    credential_process runs in its own process group with capped output.
+    """
+    import botocore.credentials  # noqa: PLC0415 - deferred on purpose
     import botocore.session  # noqa: PLC0415
 
+    from roleprobe._children import CappedPopen  # noqa: PLC0415
+
+    botocore.credentials.ProcessProvider.__init__.__defaults__ = (CappedPopen,)
+    session = botocore.session.Session()
+    session.register("before-send", partial(_send, timeout=timeout))
+    return session
+
+
+class _Body:
+    """The raw body of an answer, as botocore's AWSResponse reads it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_kwargs: Any) -> list[bytes]:
+        """Return the body in one piece."""
+        return [self._data]
+
+
+def _send(request: Any, timeout: float, **_kwargs: Any) -> Any:
+    """Send one botocore request through roleprobe's capped transport."""
+    import botocore.awsrequest  # noqa: PLC0415
+
+    from roleprobe._http import request as http_request  # noqa: PLC0415
+
+    body = request.body
+    if hasattr(body, "read"):
+        body = body.read()
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    headers = {
+        k: v.decode("latin-1") if isinstance(v, bytes) else str(v)
+        for k, v in request.headers.items()
+    }
+    ca_bundle = os.environ.get("AWS_CA_BUNDLE")
+    answer = http_request(
+        request.method,
+        request.url,
+        headers,
+        timeout,
+        body=body or None,
+        proxies=True,
+        verify=ca_bundle or True,
+    )
+    headers_in = botocore.awsrequest.HTTPHeaders()
+    for name, value in answer.headers.items():
+        headers_in[name] = value
+    return botocore.awsrequest.AWSResponse(
+        request.url, answer.status, headers_in, _Body(answer.body)
+    )
+
+
+def sdk_credentials(timeout: float) -> Credentials:
+    """Return the credentials botocore resolves, once."""
+    import botocore.exceptions  # noqa: PLC0415 - deferred on purpose
+
     try:
-        found = botocore.session.Session().get_credentials()
+        found = _session(timeout).get_credentials()
         frozen = found.get_frozen_credentials() if found is not None else None
+    except (Retryable, Refused):
+        raise
     except (
         botocore.exceptions.CredentialRetrievalError,
         botocore.exceptions.ConnectionError,
@@ -71,9 +134,8 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
     import botocore.config  # noqa: PLC0415 - deferred on purpose
     import botocore.exceptions  # noqa: PLC0415
     import botocore.parsers  # noqa: PLC0415
-    import botocore.session  # noqa: PLC0415
 
-    session = botocore.session.Session()
+    session = _session(timeout)
     try:
         session.get_scoped_config()
     except botocore.exceptions.ProfileNotFound:
@@ -102,6 +164,8 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
     )
     try:
         answer = client.get_caller_identity()
+    except (Retryable, Refused):
+        raise
     except botocore.exceptions.ClientError as e:
         raise Retryable(f"STS GetCallerIdentity failed: {error_code(e)}") from None
     except (

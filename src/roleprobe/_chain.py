@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from roleprobe._credentials import SOURCES, Source
+from roleprobe._detect import Sdk
 from roleprobe._files import Files, Sections
 from roleprobe._links import (
     Ctx,
@@ -40,10 +41,12 @@ class Chain:
     role_arn: str | None  # named by the winner itself; None on error
     error: str | None  # why botocore fails before any network; None when fine
     uses: tuple[Source, ...] = ()  # sources the winning assume-role draws on
+    token_file: str | None = None  # the winning web identity's token file
 
 
-def walk(environ: Mapping[str, str], files: Files) -> Chain:
-    """Return the chain botocore would walk, and its winner."""
+def walk(environ: Mapping[str, str], files: Files, sdk: Sdk = "python") -> Chain:
+    """Return the chain *sdk* would walk, and its winner."""
+    del sdk  # only botocore's chain so far
     explicit, variable = _profile_setting(environ)
     profile = explicit or "default"
     ctx = Ctx(environ, files, _merged(files))
@@ -64,7 +67,15 @@ def walk(environ: Mapping[str, str], files: Files) -> Chain:
     if first is None:
         return Chain(profile, links, "none", None, None)
     role_arn = first.role_arn if first.error is None else None
-    return Chain(profile, links, first.link.source, role_arn, first.error, first.uses)
+    return Chain(
+        profile,
+        links,
+        first.link.source,
+        role_arn,
+        first.error,
+        first.uses,
+        first.token_file,
+    )
 
 
 def shadowed(chain: Chain) -> tuple[str, ...]:

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 from roleprobe._credentials import Credentials, parse_answer
 from roleprobe._errors import Refused, Retryable, known_code
-from roleprobe._http import USER_AGENT, request
+from roleprobe._files import FileProblem, read_capped
+from roleprobe._http import USER_AGENT, request, where
 
 ECS_HOST = "169.254.170.2"
 ALLOWED_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
@@ -97,31 +98,39 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_token(token: str) -> str:
+def check_token(token: str, where: str = TOKEN) -> str:
     """Return *token* if it can be a header value, as botocore checks it."""
-    if "\r" in token or "\n" in token:
+    if "\r" not in token and "\n" not in token:
+        return token
+    if token.endswith("\n") and "\r" not in token and "\n" not in token[:-1]:
         raise Refused(
-            "the authorization token contains a CR or LF character, "
-            "which botocore refuses as a header value"
+            f"the authorization token in {where} ends in a newline, which "
+            "botocore refuses as a header value (written with echo? use "
+            "printf '%s' or echo -n)"
         )
-    return token
+    raise Refused(
+        f"the authorization token in {where} contains a CR or LF character, "
+        "which botocore refuses as a header value"
+    )
 
 
 def read_token(ep: Endpoint) -> str | None:
     """Return the authorization token, the file re-read at every attempt."""
     if ep.token_file is not None:
         try:
-            with open(ep.token_file, encoding="utf-8") as f:
-                token = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise Retryable(
-                f"cannot read {TOKEN_FILE}: "
-                f"{getattr(e, 'strerror', None) or type(e).__name__}"
-            ) from None
-        return check_token(token)
+            data = read_capped(ep.token_file)
+            token = data.decode("utf-8")
+        except FileProblem as e:
+            raise Retryable(f"cannot read {TOKEN_FILE}: {e}") from None
+        except UnicodeDecodeError:
+            raise Retryable(f"cannot read {TOKEN_FILE}: not UTF-8 text") from None
+        return check_token(token, TOKEN_FILE)
     if ep.token is not None:
         return check_token(ep.token)
     return None
+
+
+_TOKEN_HINT = f": the agent refused the authorization token ({TOKEN_FILE} or {TOKEN})"
 
 
 def fetch(ep: Endpoint, timeout: float) -> Credentials:
@@ -130,11 +139,14 @@ def fetch(ep: Endpoint, timeout: float) -> Credentials:
     token = read_token(ep)
     if token is not None:
         headers["Authorization"] = token
-    status, body = request("GET", ep.url, headers, timeout)
-    if status != 200:
-        code = error_code(body)
-        raise Retryable(f"HTTP {status}" + (f" {code}" if code else ""))
-    return parse_answer(body)
+    answer = request("GET", ep.url, headers, timeout)
+    if answer.status != 200:
+        code = error_code(answer.body)
+        reason = f"{where(ep.url)} answered HTTP {answer.status}"
+        reason += f" {code}" if code else ""
+        reason += _TOKEN_HINT if answer.status in (401, 403) else ""
+        raise Retryable(reason)
+    return parse_answer(answer.body)
 
 
 def error_code(body: bytes) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal, get_args
 
 from roleprobe._errors import InvalidAnswer
@@ -64,12 +66,16 @@ def parse_answer(body: bytes) -> Credentials:
     ]
     if missing:
         raise InvalidAnswer(f"answer lacks {', '.join(missing)}")
+    check_expiration(data["Expiration"])
+    role_arn = _text(data.get("RoleArn"))
+    if "RoleArn" in data and (role_arn is None or not is_arn(role_arn)):
+        raise InvalidAnswer("RoleArn is not an ARN")
     return Credentials(
         access_key_id=data["AccessKeyId"],
         secret_access_key=data["SecretAccessKey"],
         token=data["Token"],
         expiration=data["Expiration"],
-        role_arn=_text(data.get("RoleArn")),
+        role_arn=role_arn,
         account_id=_text(data.get("AccountId")),
     )
 
@@ -77,3 +83,24 @@ def parse_answer(body: bytes) -> Credentials:
 def _text(value: object) -> str | None:
     """Return a non-empty string value, else None."""
     return value if isinstance(value, str) and value else None
+
+
+_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:[\x21-\x7e]+")
+
+
+def is_arn(text: str) -> bool:
+    """Tell whether *text* has the shape of an ARN."""
+    return _ARN.fullmatch(text) is not None
+
+
+def check_expiration(text: str, now: datetime | None = None) -> datetime:
+    """Return the expiration time if the SDK can parse it and it lies ahead."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidAnswer("Expiration is not a time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if when <= (now or datetime.now(UTC)):
+        raise InvalidAnswer("Expiration lies in the past")
+    return when

@@ -8,12 +8,16 @@ A port of botocore's ``configloader`` (``raw_config_parse``,
 from __future__ import annotations
 
 import configparser
+import locale
 import os
 import pwd
 import re
 import shlex
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from roleprobe._credentials import MAX_ANSWER
 
 Sections = dict[str, dict[str, str]]
 
@@ -43,6 +47,43 @@ class Files:
     boto_error: str | None = None
 
 
+TOO_LARGE = "larger than 1 MiB"
+
+
+class FileProblem(Exception):
+    """A file cannot be read; the message says why, never what is in it."""
+
+
+def read_capped(path: str) -> bytes:
+    """Return a regular file's bytes, at most MAX_ANSWER of them.
+
+    Opened without blocking and refused unless it is a regular file, so that
+    a FIFO, a device (/dev/zero) or a huge file can neither hang roleprobe
+    nor fill its memory.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise FileProblem(e.strerror or type(e).__name__) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem("not a regular file")
+        chunks = []
+        size = 0
+        while chunk := os.read(fd, 65536):
+            size += len(chunk)
+            if size > MAX_ANSWER:
+                raise FileProblem(TOO_LARGE)
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise FileProblem(e.strerror or type(e).__name__) from None
+    finally:
+        os.close(fd)
+
+
 def load(environ: Mapping[str, str]) -> Files:
     """Read the shared config and credentials files as botocore would."""
     config_path = environ.get("AWS_CONFIG_FILE", "~/.aws/config")
@@ -69,7 +110,11 @@ def _read_ini(path: str) -> tuple[Sections, str | None]:
         return {}, None
     parser = configparser.RawConfigParser()
     try:
-        parser.read([path])  # unreadable: silently empty, as in botocore
+        parser.read_string(read_capped(path).decode(locale.getencoding()), path)
+    except FileProblem as e:
+        # unreadable: silently empty, as in botocore; too large: roleprobe's limit
+        too_large = str(e) == TOO_LARGE
+        return {}, f"cannot read {path}: {e}" if too_large else None
     except (configparser.Error, UnicodeDecodeError) as e:
         return {}, _parse_problem(path, e)
     sections: Sections = {}
@@ -126,10 +171,9 @@ def _read_ec2(environ: Mapping[str, str]) -> dict[str, str] | None:
     if "AWS_CREDENTIAL_FILE" not in environ:
         return None
     path = _expanduser(environ["AWS_CREDENTIAL_FILE"], environ)
-    try:
-        with open(path) as file:  # locale encoding, as botocore opens it
-            contents = file.read()
-    except (OSError, UnicodeDecodeError):
+    try:  # locale encoding, as botocore opens it
+        contents = read_capped(path).decode(locale.getencoding())
+    except (FileProblem, UnicodeDecodeError):
         return None
     pairs = (line.split("=", 1) for line in contents.splitlines() if "=" in line)
     return {key.strip(): value.strip() for key, value in pairs}

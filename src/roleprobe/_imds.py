@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from roleprobe._credentials import Credentials, parse_answer
 from roleprobe._errors import Refused, Retryable, TimedOut
-from roleprobe._http import USER_AGENT, request
+from roleprobe._http import USER_AGENT, request, where
 
 IPV4 = "http://169.254.169.254/"
 IPV6 = "http://[fd00:ec2::254]/"
@@ -38,7 +38,11 @@ def base_url(environ: Mapping[str, str]) -> str:
     custom = environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
     if custom:
         return custom if custom.endswith("/") else custom + "/"
-    mode = environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv4").lower()
+    mode = environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")
+    if mode is None:  # resolve_imds_endpoint_mode: then AWS_IMDS_USE_IPV6
+        ipv6 = environ.get("AWS_IMDS_USE_IPV6", "").lower() == "true"
+        mode = "ipv6" if ipv6 else "ipv4"
+    mode = mode.lower()
     if mode == "ipv6":
         return IPV6
     if mode != "ipv4":
@@ -58,6 +62,21 @@ def request_timeout(environ: Mapping[str, str]) -> float:
     except ValueError:
         raise Refused(
             "AWS_METADATA_SERVICE_TIMEOUT must be a whole number of seconds: "
+            "botocore fails on any other value"
+        ) from None
+
+
+def num_attempts(environ: Mapping[str, str]) -> int:
+    """Return AWS_METADATA_SERVICE_NUM_ATTEMPTS (botocore's default: 1).
+
+    botocore asks each metadata path that many times within one fetch.
+    """
+    raw = environ.get("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise Refused(
+            "AWS_METADATA_SERVICE_NUM_ATTEMPTS must be a whole number: "
             "botocore fails on any other value"
         ) from None
 
@@ -82,13 +101,26 @@ def fetch(environ: Mapping[str, str], timeout: float) -> Credentials:
             raise Retryable(HOP_LIMIT)
         raise Retryable("no IMDSv2 token and IMDSv1 is disabled")
     hop_limit = put_timed_out  # a 401 to IMDSv1 then means: IMDSv2 required
-    role = _get(base + ROLE_PATH, headers, _left(end, limit), hop_limit)
+    tries = num_attempts(environ)
+
+    def get(url: str) -> bytes:
+        """GET a path as botocore's _get_request does: up to *tries* times."""
+        for _ in range(tries - 1):
+            try:
+                return _get(url, headers, _left(end, limit), hop_limit)
+            except TimedOut:
+                raise
+            except Retryable as e:
+                if str(e) == HOP_LIMIT:
+                    raise
+        return _get(url, headers, _left(end, limit), hop_limit)
+
+    role = get(base + ROLE_PATH)
     text = role.decode("utf-8", "replace").strip()
     name = text.splitlines()[0].strip() if text else ""
     if not name or "/" in name:
         raise Retryable("instance metadata names no IAM role")
-    body = _get(base + ROLE_PATH + name, headers, _left(end, limit), hop_limit)
-    return parse_answer(body)
+    return parse_answer(get(base + ROLE_PATH + name))
 
 
 def _left(end: float, limit: float) -> float:
@@ -105,12 +137,12 @@ def _token(
     """Return (token or None, whether the PUT timed out), as botocore decides."""
     put_headers = headers | {"X-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL}
     try:
-        status, body = request("PUT", base + TOKEN_PATH, put_headers, timeout)
+        answer = request("PUT", base + TOKEN_PATH, put_headers, timeout, proxies=True)
     except TimedOut:
         return None, True
-    if status == 200 and body:
-        return body.decode("ascii", "replace"), False
-    if status == 400:  # botocore gives up: BadIMDSRequestError
+    if answer.status == 200 and answer.body:
+        return answer.body.decode("ascii", "replace"), False
+    if answer.status == 400:  # botocore gives up: BadIMDSRequestError
         raise Retryable("IMDSv2 token request answered HTTP 400")
     return None, False
 
@@ -118,7 +150,9 @@ def _token(
 def _answers_gets(base: str, timeout: float) -> bool:
     """Tell whether the metadata service answers a plain GET at all."""
     try:
-        request("GET", base + ROLE_PATH, {"User-Agent": USER_AGENT}, timeout)
+        request(
+            "GET", base + ROLE_PATH, {"User-Agent": USER_AGENT}, timeout, proxies=True
+        )
     except Retryable:
         return False
     return True
@@ -126,9 +160,9 @@ def _answers_gets(base: str, timeout: float) -> bool:
 
 def _get(url: str, headers: dict[str, str], timeout: float, hop_limit: bool) -> bytes:
     """GET a metadata path; non-200 is retryable."""
-    status, body = request("GET", url, headers, timeout)
-    if status == 401 and hop_limit:
+    answer = request("GET", url, headers, timeout, proxies=True)
+    if answer.status == 401 and hop_limit:
         raise Retryable(HOP_LIMIT)
-    if status != 200:
-        raise Retryable(f"instance metadata answered HTTP {status}")
-    return body
+    if answer.status != 200:
+        raise Retryable(f"{where(url)} answered HTTP {answer.status}")
+    return answer.body

@@ -34,6 +34,7 @@ class Try:
     error: str | None = None
     role_arn: str | None = None
     uses: tuple[Source, ...] = ()
+    token_file: str | None = None  # web identity's token file
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,13 @@ from typing import TypeVar
 
 from roleprobe import _chain, _container, _files, _imds
 from roleprobe._credentials import Credentials
+from roleprobe._detect import Sdk
 from roleprobe._errors import GaveUp, Refused
 from roleprobe._log import Logger, Redactor
 from roleprobe._retry import Deadline, Policy, RetryDetails, retry
 from roleprobe._settings import Settings
 from roleprobe._verdict import LinkState, LinkView, Resolution
+from roleprobe._web_identity import check_token_file
 
 T = TypeVar("T")
 
@@ -69,6 +71,7 @@ class _Job:
     settings: Settings
     runner: _Runner
     redactor: Redactor
+    chain: _chain.Chain
 
     def got(self, credentials: Credentials) -> Credentials:
         """Remember *credentials*' secrets for redaction, and return them."""
@@ -89,20 +92,24 @@ class _Identity:
 
 
 def probe(
-    environ: Mapping[str, str], settings: Settings, log: Logger, redactor: Redactor
+    environ: Mapping[str, str],
+    settings: Settings,
+    log: Logger,
+    redactor: Redactor,
+    sdk: Sdk = "python",
 ) -> Resolution:
     """Return what the application's credentials are and whose they are."""
     redactor.add(_sensitive_values(environ))
     deadline = Deadline(settings.deadline)
     runner = _Runner(Policy(settings.attempts, settings.timeout, deadline), log)
-    chain = _chain.walk(environ, _files.load(environ))
+    chain = _chain.walk(environ, _files.load(environ), sdk)
     hidden = _chain.shadowed(chain)
     failure = chain.error
     if failure is None and chain.winner == "none":
         failure = "no credentials source is configured"
     identity = _Identity()
     if failure is None:
-        job = _Job(environ, settings, runner, redactor)
+        job = _Job(environ, settings, runner, redactor, chain)
         try:
             credentials = _FETCHERS.get(chain.winner, _from_sdk)(job)
             identity = _identify(job, chain, credentials)
@@ -151,7 +158,13 @@ def _from_env(job: _Job) -> Credentials | None:
 
 
 def _from_web_identity(job: _Job) -> Credentials | None:
-    """The role is named in the configuration; credentials only to verify it."""
+    """Check the token as the SDK reads it; credentials only to verify the role.
+
+    The role is named in the configuration (AWS_ROLE_ARN or the profile).
+    """
+    token_file = job.chain.token_file
+    if token_file is not None:
+        job.runner.run(lambda _timeout: check_token_file(token_file))
     return _from_sdk(job) if job.settings.verify == "always" else None
 
 

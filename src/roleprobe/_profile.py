@@ -161,7 +161,7 @@ def _web_identity(
     role_arn, _ = get("role_arn", "AWS_ROLE_ARN")
     if not role_arn:
         return link(source, where, f"{where} is set but no role ARN is")
-    return Try(Link(source, True, where), None, role_arn)
+    return Try(Link(source, True, where), None, role_arn, token_file=token_file)
 
 
 def _sso(sessions: Sections, profile: Mapping[str, str], name: str) -> Try:

@@ -256,9 +256,10 @@ def test_pattern_error_is_a_value_error() -> None:
 # --- matches: tables ---------------------------------------------------------
 
 MATCH_CASES = [
-    # Role pattern against a role identity: the whole ARN, path included.
+    # Role pattern against a role identity: the whole ARN, path included;
+    # a pattern without a path matches the name whatever the path.
     (ROLE, ROLE, True),
-    (ROLE, ROLE_IN_PATH, False),
+    (ROLE, ROLE_IN_PATH, True),
     (ROLE_IN_PATH, ROLE_IN_PATH, True),
     (ROLE_IN_PATH, ROLE, False),
     (f"arn:aws:iam::{ACCOUNT}:role/other/App", ROLE_IN_PATH, False),
@@ -287,8 +288,10 @@ MATCH_CASES = [
         f"arn:aws:iam::{ACCOUNT}:role/a:b/App",
         True,
     ),
-    # A wildcard never reaches from the account into the resource.
-    ("arn:aws:iam::*:role/App", f"arn:aws:iam::{ACCOUNT}:role/x:role/App", False),
+    # A wildcard never reaches from the account into the resource: here the
+    # role App (path x:role/) matches by its name, as a pattern without a path.
+    ("arn:aws:iam::*:role/App", f"arn:aws:iam::{ACCOUNT}:role/x:role/App", True),
+    ("arn:aws:iam::*:role/*:role/App", f"arn:aws:iam::{ACCOUNT}:role/App", False),
     # Case-sensitive everywhere.
     (f"arn:aws:iam::{ACCOUNT}:role/app", ROLE, False),
     (f"arn:aws:iam::{ACCOUNT}:role/APP", ROLE, False),
@@ -311,7 +314,7 @@ MATCH_CASES = [
     # Wildcards in the account.
     ("arn:aws:iam::*:role/App", ROLE, True),
     ("arn:aws:iam::*:role/App", f"arn:aws:iam::{OTHER_ACCOUNT}:role/App", True),
-    ("arn:aws:iam::*:role/App", ROLE_IN_PATH, False),
+    ("arn:aws:iam::*:role/App", ROLE_IN_PATH, True),
     ("arn:aws:iam::123*:role/App", ROLE, True),
     ("arn:aws:iam::*012:role/App", ROLE, True),
     ("arn:aws:iam::9*:role/App", ROLE, False),
@@ -609,7 +612,11 @@ def _ref_matches(pattern: str, identity: str) -> bool:
         return identity_role is not None and _ref_glob(pattern, identity_role[2])
     pattern_role = _ref_role_parts(pattern)
     if ":role/" in pattern and ":role/" in identity:
-        return _ref_glob(pattern, identity)  # the whole ARN, path included
+        if _ref_glob(pattern, identity):  # the whole ARN, path included
+            return True
+        # a pattern without a path: the role of that name, whatever its path
+        unpathed = "/" not in pattern.split(":role/", 1)[1]
+        return unpathed and all(map(_ref_glob, pattern_role, identity_role))
     if pattern_role is not None and identity_role is not None:
         return all(map(_ref_glob, pattern_role, identity_role))
     if pattern_role is not None or identity_role is not None:

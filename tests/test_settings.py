@@ -9,7 +9,7 @@ from roleprobe._settings import Settings, load, log_format
 def test_defaults() -> None:
     assert load({}) == Settings()
     assert load({}).timeout == 5.0
-    assert load({}).attempts == 4
+    assert load({}).attempts == 6
     assert load({}).deadline == 30.0
 
 

@@ -27,8 +27,10 @@ Where it is silent, this module decides as follows:
   the resource (``role/PATH/NAME``) each as a whole with wildcards.  That is
   the contract's whole-string comparison, except that a wildcard never
   reaches across the ``:`` between the account and the resource (which only
-  makes a difference for IAM paths holding ``:``).  ``role/*/Name`` needs a
-  path; ``role/*Name``, or a second pattern ``Name``, also takes none.
+  makes a difference for IAM paths holding ``:``).  A pattern without a path
+  (``role/Name``, ``role/*Name``) compares the name only, whatever the
+  identity's path (the contract's path rule), besides matching as a whole;
+  ``role/*/Name`` needs a path.
 - Against an assumed-role identity the name of a role pattern is its last
   ``/`` segment, so ``role/team/*`` matches every role of its account there.
 - Non-role patterns never match a role identity, nor role patterns a
@@ -123,7 +125,12 @@ def _matches_one(pattern: Pattern, identity: Pattern) -> bool:
     ):
         return False
     if pattern.kind == identity.kind == "role":
-        return _glob(pattern.resource, identity.resource)
+        if _glob(pattern.resource, identity.resource):
+            return True
+        # No path in the pattern: a role's name is unique in its account, so
+        # the name matches whatever path the identity came with (or without).
+        unpathed = "/" not in pattern.resource.removeprefix("role/")
+        return unpathed and _glob(pattern.name, identity.name)
     if pattern.kind in _ROLES and identity.kind in _ROLES:
         return _glob(pattern.name, identity.name)
     return pattern.kind == identity.kind and _glob(pattern.resource, identity.resource)

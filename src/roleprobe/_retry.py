@@ -17,6 +17,9 @@ T = TypeVar("T")
 #: Back-off before retry n is uniform in [0, min(MAX_WAIT, BASE_WAIT * 2**n)].
 BASE_WAIT = 0.5
 MAX_WAIT = 8.0
+#: With more than one attempt, the last one starts no sooner than this after
+#: the first: an agent can hand out a task's credentials a few seconds late.
+PATIENCE = 5.0
 
 _testing = False
 
@@ -122,7 +125,7 @@ def retry(
         stop=tenacity.stop_any(
             tenacity.stop_after_attempt(policy.attempts), _OutOfTime(policy.deadline)
         ),
-        wait=tenacity.wait_random_exponential(multiplier=BASE_WAIT, max=MAX_WAIT),
+        wait=_Patient(policy),
         retry=tenacity.retry_if_exception_type(Retryable),
         before_sleep=before_sleep,
         sleep=_no_wait if _testing else policy.sleep,
@@ -136,6 +139,24 @@ def retry(
 
 def _no_wait(_seconds: float) -> None:
     """Do not wait: the testing switch is on."""
+
+
+class _Patient(tenacity.wait.wait_base):
+    """Full jitter, except that the wait before the last attempt reaches PATIENCE."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._jitter = tenacity.wait_random_exponential(
+            multiplier=BASE_WAIT, max=MAX_WAIT
+        )
+        self._policy = policy
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        """Return the wait before the next attempt."""
+        wait = self._jitter(retry_state)
+        if retry_state.attempt_number == self._policy.attempts - 1:
+            waited = self._policy.deadline.clock() - self._policy.deadline.start
+            wait = max(wait, PATIENCE - waited)
+        return wait
 
 
 class _OutOfTime(tenacity.stop.stop_base):

@@ -13,6 +13,23 @@ from roleprobe._match import Pattern, PatternError, parse_expected
 OnMismatch = Literal["fail", "warn"]
 Verify = Literal["auto", "always", "never"]
 LogFormat = Literal["json", "console"]
+SdkSetting = Literal["auto", "python", "js", "go", "java"]
+
+#: Every ROLEPROBE_* variable roleprobe reads; any other is a likely typo.
+KNOWN = (
+    "ROLEPROBE_ON_MISMATCH",
+    "ROLEPROBE_TIMEOUT",
+    "ROLEPROBE_ATTEMPTS",
+    "ROLEPROBE_DEADLINE",
+    "ROLEPROBE_VERIFY",
+    "ROLEPROBE_LOG_FORMAT",
+    "ROLEPROBE_EMF",
+    "ROLEPROBE_SDK",
+)
+MAX_TIMEOUT = 3600.0
+MAX_DEADLINE = 86400.0
+MAX_ATTEMPTS = 100
+DEFAULT_ATTEMPTS = 6
 _W = TypeVar("_W", bound=str)
 
 
@@ -24,11 +41,12 @@ class Settings:
     expected_text: str | None = None
     on_mismatch: OnMismatch = "fail"
     timeout: float = 5.0
-    attempts: int = 4
+    attempts: int = DEFAULT_ATTEMPTS
     deadline: float = 30.0
     verify: Verify = "auto"
     log_format: LogFormat = "json"
     emf: bool = False
+    sdk: SdkSetting = "auto"
 
 
 def log_format(environ: Mapping[str, str]) -> LogFormat:
@@ -52,12 +70,22 @@ def load(environ: Mapping[str, str]) -> Settings:
         expected=expected,
         expected_text=expected_text,
         on_mismatch=_word(environ, "ROLEPROBE_ON_MISMATCH", ("fail", "warn"), "fail"),
-        timeout=_seconds(environ, "ROLEPROBE_TIMEOUT", 5.0),
-        attempts=_count(environ, "ROLEPROBE_ATTEMPTS", 4),
-        deadline=_seconds(environ, "ROLEPROBE_DEADLINE", 30.0),
+        timeout=_seconds(environ, "ROLEPROBE_TIMEOUT", 5.0, MAX_TIMEOUT),
+        attempts=_count(environ, "ROLEPROBE_ATTEMPTS", DEFAULT_ATTEMPTS, MAX_ATTEMPTS),
+        deadline=_seconds(environ, "ROLEPROBE_DEADLINE", 30.0, MAX_DEADLINE),
         verify=_word(environ, "ROLEPROBE_VERIFY", ("auto", "always", "never"), "auto"),
         log_format=_word(environ, "ROLEPROBE_LOG_FORMAT", ("json", "console"), "json"),
         emf=_word(environ, "ROLEPROBE_EMF", ("true", "false"), "false") == "true",
+        sdk=_word(
+            environ, "ROLEPROBE_SDK", ("auto", "python", "js", "go", "java"), "auto"
+        ),
+    )
+
+
+def unknown(environ: Mapping[str, str]) -> list[str]:
+    """Return the names of ROLEPROBE_* variables that are none of the settings."""
+    return sorted(
+        name for name in environ if name.startswith("ROLEPROBE_") and name not in KNOWN
     )
 
 
@@ -75,8 +103,10 @@ def _word(
     raise ConfigError(name, f"must be one of {', '.join(allowed)}, not {_show(raw)}")
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    """Return a positive, finite number of seconds."""
+def _seconds(
+    environ: Mapping[str, str], name: str, default: float, most: float
+) -> float:
+    """Return a positive number of seconds, at most *most*."""
     raw = environ.get(name)
     if raw is None:
         return default
@@ -90,11 +120,13 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(
             name, f"must be a positive number of seconds, not {_show(raw)}"
         )
+    if value > most:
+        raise ConfigError(name, f"must be at most {most:g} seconds, not {_show(raw)}")
     return value
 
 
-def _count(environ: Mapping[str, str], name: str, default: int) -> int:
-    """Return a positive whole number."""
+def _count(environ: Mapping[str, str], name: str, default: int, most: int) -> int:
+    """Return a whole number from 1 to *most*."""
     raw = environ.get(name)
     if raw is None:
         return default
@@ -104,6 +136,8 @@ def _count(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(name, f"must be a whole number, not {_show(raw)}") from None
     if value <= 0:
         raise ConfigError(name, f"must be at least 1, not {_show(raw)}")
+    if value > most:
+        raise ConfigError(name, f"must be at most {most}, not {_show(raw)}")
     return value
 
 

@@ -46,6 +46,9 @@ class Resolution:
     elapsed_ms: int = 0
     shadowed: tuple[str, ...] = ()
     links: tuple[LinkView, ...] = ()
+    #: whose chain was followed, and how that was decided
+    sdk: str = "python"
+    sdk_detected_from: str = "default"
 
     @property
     def found(self) -> bool:
@@ -85,12 +88,14 @@ def decide(found: Resolution, settings: Settings, *, check: bool) -> Verdict:
     expected = settings.expected
     blocking = expected is not None and settings.on_mismatch == "fail"
 
+    # An event that stops the start, or fails the check, is an error.
+    failing = blocking or check
+
     def stop(status: int, outcome: str) -> Verdict:
-        ends = blocking or check
-        return Verdict(tuple(events), status if ends else None, outcome)
+        return Verdict(tuple(events), status if failing else None, outcome)
 
     if not found.found:
-        events.append(_unavailable(found, found.failure, blocking))
+        events.append(_unavailable(found, found.failure, failing))
         return stop(EX_UNAVAILABLE, "unavailable")
     events.append(Event("info", "credentials_resolved", _resolved_fields(found)))
     if expected is None:
@@ -98,24 +103,31 @@ def decide(found: Resolution, settings: Settings, *, check: bool) -> Verdict:
     assert settings.expected_text is not None
     if found.identity_arn is None:
         reason = f"identity not established: {found.identity_unknown or 'unknown'}"
-        events.append(_unavailable(found, reason, blocking))
+        events.append(_unavailable(found, reason, failing))
         return stop(EX_UNAVAILABLE, "unavailable")
-    shown = {"role_arn": found.identity_arn, "expected": settings.expected_text}
+    # role_arn means what it means in credentials_resolved; identity_arn says
+    # which ARN was compared when that is another (STS's assumed-role ARN).
+    shown: dict[str, Any] = {"role_arn": found.role_arn}
+    if found.identity_arn != found.role_arn:
+        shown["identity_arn"] = found.identity_arn
+    shown["expected"] = settings.expected_text
     if matches(expected, found.identity_arn):
         events.append(Event("info", "role_verified", shown))
         return Verdict(tuple(events), 0 if check else None, "verified")
-    events.append(Event("error" if blocking else "warning", "role_mismatch", shown))
+    events.append(Event("error" if failing else "warning", "role_mismatch", shown))
     return stop(EX_NOPERM, "mismatch")
 
 
-def _unavailable(found: Resolution, reason: str | None, blocking: bool) -> Event:
+def _unavailable(found: Resolution, reason: str | None, failing: bool) -> Event:
     """Return a credentials_unavailable event."""
     return Event(
-        "error" if blocking else "warning",
+        "error" if failing else "warning",
         "credentials_unavailable",
         {
             "source": found.source,
             "reason": reason or "unknown",
+            "sdk": found.sdk,
+            "sdk_detected_from": found.sdk_detected_from,
             "attempts": found.attempts,
             "elapsed_ms": found.elapsed_ms,
         },
@@ -124,7 +136,12 @@ def _unavailable(found: Resolution, reason: str | None, blocking: bool) -> Event
 
 def _resolved_fields(found: Resolution) -> dict[str, Any]:
     """Return credentials_resolved's fields, optional ones only when known."""
-    fields: dict[str, Any] = {"source": found.source, "role_arn": found.role_arn}
+    fields: dict[str, Any] = {
+        "source": found.source,
+        "role_arn": found.role_arn,
+        "sdk": found.sdk,
+        "sdk_detected_from": found.sdk_detected_from,
+    }
     account = found.account_id or account_of(found.identity_arn or found.role_arn or "")
     optional = {
         "account_id": account,

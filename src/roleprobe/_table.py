@@ -12,6 +12,7 @@ def render(found: Resolution, verdict: Verdict, expected: str | None) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     lines = [f"{s:<{widths[0]}}  {t:<{widths[1]}}  {d}".rstrip() for s, t, d in rows]
     lines.append("")
+    lines.append(f"sdk:       {found.sdk} (from {found.sdk_detected_from})")
     if found.found:
         identity = found.identity_arn or found.role_arn or "unknown"
         told = f" (told by {found.verified_by})" if found.verified_by else ""

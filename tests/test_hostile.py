@@ -72,6 +72,28 @@ sys.exit(code)
 """
 
 
+MEASURED: list[tuple[str, float, int]] = []  # (test, seconds, peak RSS in KiB)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Print the worst peak RSS and wall time of the module's runs."""
+    yield
+    plugins = request.config.pluginmanager
+    reporter = plugins.get_plugin("terminalreporter")
+    capture = plugins.get_plugin("capturemanager")
+    if reporter is None or capture is None or not MEASURED:
+        return
+    rss = max(MEASURED, key=lambda m: m[2])
+    slow = max(MEASURED, key=lambda m: m[1])
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(
+            f"hostile: peak RSS {rss[2] / 1024:.0f} MiB ({rss[0]}); "
+            f"longest {slow[1]:.2f} s of a {BOUND} s bound ({slow[0]})"
+        )
+
+
 @dataclass(frozen=True)
 class Bounded:
     """A run measured from outside."""
@@ -109,6 +131,8 @@ def bounded(
     text = out.read_text() if out.exists() else ""
     assert text, f"not measured: {done.returncode} {done.stderr[-2000:]!r}"
     measured = json.loads(text)
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split("::")[-1].split(" ")[0]
+    MEASURED.append((test, measured["elapsed"], measured["maxrss_kib"]))
     checked = run.checked(measured["status"], done.stdout, done.stderr)
     return Bounded(checked, measured["elapsed"], measured["maxrss_kib"])
 

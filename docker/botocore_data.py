@@ -18,7 +18,6 @@ import shutil
 import sys
 from pathlib import Path
 
-
 GZIP_OVER = 64 * 1024  # bytes: shared files larger than this are gzipped
 
 

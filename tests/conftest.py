@@ -16,8 +16,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,21 @@ ROOT = TESTS.parent
 BIN = Path(sys.executable).parent
 ROLEPROBE = str(BIN / "roleprobe")
 NETGUARD = str(TESTS / "netguard")
+NETGUARD_FILE = str(TESTS / "netguard" / "sitecustomize.py")
+# roleprobe runs python -I, which ignores PYTHONPATH: the guard comes in
+# through a .pth file in the venv instead, active only where NETGUARD_FILE is
+# set (the tests' subprocesses).
+_GUARD_PTH = (
+    "import os; f = os.environ.get('NETGUARD_FILE'); "
+    "f and exec(compile(open(f).read(), f, 'exec'), {'__name__': 'netguard'})\n"
+)
+# The PATH children get: the suite's own, without directories that cannot be
+# searched (execvp would turn "not found" into "permission denied").
+SEARCHABLE_PATH = ":".join(
+    d
+    for d in os.environ.get("PATH", "/usr/bin:/bin").split(":")
+    if d and os.path.isdir(d) and os.access(d, os.X_OK)
+)
 NOWHERE = "http://127.0.0.1:9/"  # the discard port: nothing listens there
 
 
@@ -73,10 +90,11 @@ class Runner:
     def environ(self, extra: Mapping[str, str] = {}) -> dict[str, str]:
         """Return the environment a run gets: clean, safe, plus *extra*."""
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": SEARCHABLE_PATH,
             "HOME": str(self.home),
             "LANG": "C.UTF-8",
             "PYTHONPATH": NETGUARD,
+            "NETGUARD_FILE": NETGUARD_FILE,
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_ENDPOINT_URL_STS": self.sts_url,
         }
@@ -126,6 +144,22 @@ class Runner:
                 assert event["timestamp"].endswith("Z"), line
                 run.events.append(event)
         return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give every child the same start, however the suite itself was started.
+
+    Signal dispositions: a suite started from a script's background job
+    inherits SIGINT ignored, which its children would inherit too.  And the
+    network guard is installed for roleprobe's isolated interpreter.
+    """
+    del config
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    pth = Path(sysconfig.get_paths()["purelib"]) / "roleprobe_test_netguard.pth"
+    if not pth.exists() or pth.read_text() != _GUARD_PTH:
+        pth.write_text(_GUARD_PTH)
 
 
 def check_network_rule(env: Mapping[str, str], *, in_namespace: bool) -> None:

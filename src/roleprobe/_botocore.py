@@ -149,19 +149,25 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
         or os.environ.get("AWS_REGION")
         or _FALLBACK_REGION
     )
-    client: Any = session.create_client(
-        "sts",
-        region_name=region,
-        aws_access_key_id=credentials.access_key_id,
-        aws_secret_access_key=credentials.secret_access_key,
-        aws_session_token=credentials.token,
-        config=botocore.config.Config(
-            connect_timeout=timeout,
-            read_timeout=timeout,
-            retries={"total_max_attempts": 1},
-            user_agent_extra=f"roleprobe/{_version.VERSION}",
-        ),
-    )
+    try:
+        client: Any = session.create_client(
+            "sts",
+            region_name=region,
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.token,
+            config=botocore.config.Config(
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                retries={"total_max_attempts": 1},
+                user_agent_extra=f"roleprobe/{_version.VERSION}",
+            ),
+        )
+    except (botocore.exceptions.BotoCoreError, ValueError) as e:
+        # e.g. DataNotFoundError: an image that dropped the STS model
+        raise Refused(
+            f"botocore cannot make an STS client: {type(e).__name__}"
+        ) from None
     try:
         answer = client.get_caller_identity()
     except (Retryable, Refused):

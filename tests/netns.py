@@ -34,7 +34,7 @@ INSTANCE_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{INSTANCE_ROLE_NAME}/i-0
 # letting the namespace's own link-local addresses through, timeouts short.
 IMDS_ENV = {
     "AWS_EC2_METADATA_DISABLED": "false",
-    "ROLEPROBE_TEST_ALLOW": f"{IPV4},{IPV6}",
+    "NETGUARD_ALLOW": f"{IPV4},{IPV6}",
     "AWS_METADATA_SERVICE_TIMEOUT": "1",  # botocore: whole seconds
     "ROLEPROBE_TIMEOUT": "2",
     "ROLEPROBE_ATTEMPTS": "2",

@@ -31,7 +31,7 @@ def test_caller_identity(keys: Credentials, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
-        (Status(403), "InvalidClientTokenId"),
+        (Status(403), "AccessDenied"),
         (Status(400, b"<Error><Code>SECRET-looking-code</Code></Error>"), "HTTP 400"),
         (Garbage(), "not STS XML"),
     ],

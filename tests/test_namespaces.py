@@ -59,7 +59,7 @@ def test_relative_uri_is_asked_at_169_254_170_2(run: Runner, secrets: Secrets) -
         # the full URI loses against the relative one, as in botocore
         "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/never",
         "EXPECTED_ROLE_ARN": TASK_ROLE_ARN,
-        "ROLEPROBE_TEST_ALLOW": "169.254.170.2",
+        "NETGUARD_ALLOW": "169.254.170.2",
     }
     r = _run_in_ecs_namespace(run, script, env, "sh", "-c", "echo app ran")
     assert r.status == 0, r.stderr
@@ -85,7 +85,7 @@ def test_a_failing_container_endpoint_never_falls_back_to_imds(run: Runner) -> N
         "ROLEPROBE_ATTEMPTS": "2",
         "ROLEPROBE_TIMEOUT": "0.5",
         "EXPECTED_ROLE_ARN": TASK_ROLE_ARN,
-        "ROLEPROBE_TEST_ALLOW": "169.254.170.2,169.254.169.254",
+        "NETGUARD_ALLOW": "169.254.170.2,169.254.169.254",
     }
     r = _run_in_ecs_namespace(run, script, env, "true")
     assert r.status == 69, r.stderr

@@ -154,7 +154,9 @@ def test_a_token_with_a_newline_is_refused_as_botocore_refuses_it(
     }
     r = run("--", "true", env=env)
     assert r.status == 69
-    assert "CR or LF" in r.event("credentials_unavailable")["reason"]
+    reason = r.event("credentials_unavailable")["reason"]
+    assert "ends in a newline" in reason
+    assert "echo" in reason  # the usual way it got there, and what to do
     assert "probe_retry" not in r.names
     assert pod.requests == []
 

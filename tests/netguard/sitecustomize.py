@@ -3,7 +3,7 @@
 The network rule: tests talk to loopback only.  A connect anywhere else ends
 the process at once with status 99 and a loud line, so a slip cannot pass
 quietly.  Tests inside their own network namespace may allow more addresses
-in ROLEPROBE_TEST_ALLOW (comma-separated), which exist only on that
+in NETGUARD_ALLOW (comma-separated), which exist only on that
 namespace's loopback.
 """
 
@@ -12,7 +12,7 @@ import os
 import socket
 
 _ALLOWED = frozenset(
-    filter(None, os.environ.get("ROLEPROBE_TEST_ALLOW", "").split(","))
+    filter(None, os.environ.get("NETGUARD_ALLOW", "").split(","))
 )
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex

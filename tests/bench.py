@@ -17,6 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +36,8 @@ STANDALONE_SOURCES = (
     ROOT / "pyproject.toml",
     ROOT / "docker" / "build-standalone.sh",
     ROOT / "docker" / "standalone",
+    ROOT / "docker" / "botocore_data.py",
+    ROOT / "docker" / "botocore-data.txt",
 )
 WRAPPER = "roleprobe -- true (happy path)"
 STANDALONE_ROW = "standalone roleprobe -- true (PyInstaller)"
@@ -70,17 +73,22 @@ def main() -> int:
         if standalone is not None:
             commands[STANDALONE_ROW] = [str(standalone), "--", "true"]
         times: dict[str, list[float]] = {name: [] for name in commands}
+        peaks: dict[str, list[int]] = {name: [] for name in commands}
         for argv in commands.values():  # warm the page cache once
             _run(argv, env)
         for _ in range(RUNS):
             for name, argv in commands.items():
-                times[name].append(_run(argv, env))
+                seconds, peak_kib = _run(argv, env)
+                times[name].append(seconds)
+                peaks[name].append(peak_kib)
         requests = len(agent.requests)
     medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    rss = {name: statistics.median(p) / 1024 for name, p in peaks.items()}
     width = max(map(len, medians))
-    print(f"whole-process medians over {RUNS} runs each (ms):")
+    print(f"whole-process medians over {RUNS} runs each:")
+    print(f"  {'':<{width}}  {'ms':>8}  {'peak RSS MiB':>12}")
     for name, ms in medians.items():
-        print(f"  {name:<{width}}  {ms:8.1f}")
+        print(f"  {name:<{width}}  {ms:8.1f}  {rss[name]:12.1f}")
     wrapper = medians[WRAPPER]
     bare = medians["bare import httpx, structlog, tenacity"]
     boto = medians["naive boto3 get_credentials()"]
@@ -157,16 +165,23 @@ def _newest(paths: tuple[Path, ...]) -> float:
     )
 
 
-def _run(argv: list[str], env: dict[str, str]) -> float:
-    """Run once; return seconds; fail loudly if the command fails."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(
-            f"{argv[0]} failed ({done.returncode}): {done.stderr[-500:]!r}"
-        )
-    return elapsed
+def _run(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Run once; return (seconds, peak RSS in KiB); fail loudly if it fails.
+
+    The peak is the process's own (wait4), before and after exec alike.
+    """
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(
+                f"{argv[0]} failed ({proc.returncode}): {errors.read()[-500:]!r}"
+            )
+    return elapsed, usage.ru_maxrss
 
 
 if __name__ == "__main__":

@@ -49,9 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("internal_error", reason=type(e).__name__)
         return EX_SOFTWARE
     finally:
-        from roleprobe._children import stop_all  # noqa: PLC0415
-
-        stop_all()
+        _stop_children()
 
 
 def _seal(args: Sequence[str]) -> None:
@@ -125,9 +123,7 @@ def _run(
     command: Sequence[str], signals: Signals, held: Sequence[int], log: Logger
 ) -> int:
     """Become the command; log and return a status only when that fails."""
-    from roleprobe._children import stop_all  # noqa: PLC0415
-
-    stop_all()
+    _stop_children()
     flush_python_streams()
     block = original_environment()
     signals.restore()
@@ -136,6 +132,13 @@ def _run(
     signals.quiet()
     log.error("exec_failed", command=command[0], reason=reason)
     return status
+
+
+def _stop_children() -> None:
+    """Stop the processes the SDK started, if it started any (botocore's path)."""
+    children = sys.modules.get("roleprobe._children")
+    if children is not None:
+        children.stop_all()
 
 
 def _with_sdk(found: Resolution, sdk: Sdk, detected_from: str) -> Resolution:

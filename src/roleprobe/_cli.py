@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+import time
 
 from roleprobe._exec import (
     Signals,
@@ -21,7 +20,10 @@ from roleprobe._exec import (
     release,
 )
 
+TYPE_CHECKING = False  # typing costs start-up time before the handlers exist
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from roleprobe._detect import Sdk
     from roleprobe._log import Logger, Redactor
     from roleprobe._settings import Settings
@@ -32,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run roleprobe; return an exit status, or never return after exec."""
     signals = Signals()
     signals.install()
+    started = time.monotonic()
     held = hold_standard_fds()
     args = sys.argv[1:] if argv is None else argv
     if argv is None and not sys.flags.isolated and not getattr(sys, "frozen", False):
@@ -44,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     redactor = Redactor()
     log = configure(log_format(environ), redactor)
     try:
-        return _main(args, environ, log, redactor, signals=signals, held=held)
+        return _main(
+            args, environ, log, redactor, signals=signals, held=held, started=started
+        )
     except Exception as e:
         log.error("internal_error", reason=type(e).__name__)
         return EX_SOFTWARE
@@ -70,6 +75,7 @@ def _main(
     *,
     signals: Signals,
     held: Sequence[int],
+    started: float,
 ) -> int:
     """Do the work of main; any exception is a bug reported by main."""
     from roleprobe._args import USAGE, parse  # noqa: PLC0415
@@ -99,6 +105,11 @@ def _main(
     except ConfigError as e:
         log.error("config_invalid", setting=e.setting, reason=e.reason)
         return EX_CONFIG
+    # The deadline counts from roleprobe's start, imports included.
+    from dataclasses import replace  # noqa: PLC0415
+
+    spent = time.monotonic() - started
+    settings = replace(settings, deadline=max(0.001, settings.deadline - spent))
     sdk, detected_from = detect(invocation.command, settings.sdk, environ)
     found = _probe(environ, settings, log, redactor, sdk)
     found = _with_sdk(found, sdk, detected_from)

@@ -6,13 +6,15 @@ are in place before anything heavy is imported.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from types import FrameType
+
+TYPE_CHECKING = False  # typing costs start-up time before the handlers exist
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import FrameType
 
 _HANDLED = (signal.SIGTERM, signal.SIGINT)
 # CPython ignores these at start-up; os.execvp would pass that on.
@@ -89,8 +91,10 @@ def hold_standard_fds() -> tuple[int, ...]:
 def release(held: Sequence[int]) -> None:
     """Close the fds hold_standard_fds filled, so the command finds them closed."""
     for fd in held:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - contextlib costs start-up time before the handlers
             os.close(fd)
+        except OSError:
+            pass
 
 
 def original_environment() -> list[bytes] | None:
@@ -201,5 +205,7 @@ def flush_python_streams() -> None:
     """Flush Python's own streams, where there are any."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
-            with contextlib.suppress(OSError, ValueError):
+            try:  # noqa: SIM105 - as above
                 stream.flush()
+            except (OSError, ValueError):
+                pass

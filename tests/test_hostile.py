@@ -179,23 +179,11 @@ HOSTILE: dict[str, tuple[Fault, tuple[int, ...]]] = {
 }
 # The few that stand for each class where every one would cost too much.
 CLASSES = ["bomb-gzip-gzip", "endless-chunked", "dribble", "deep-json"]
-# What fails on main today (issue 8), by name.
-OVERSHOOT = pytest.mark.xfail(
-    reason="issue 8: the deadline is counted from after start-up and imports, "
-    "so a slow but live answer ends 0.2-1.2 s past ROLEPROBE_DEADLINE + 0.5 s",
-    strict=False,
-)
-BOMB = pytest.mark.xfail(
-    reason="issue 8: nested Content-Encoding is decoded whole: past the memory "
-    "cap (MemoryError, reported as an internal error)",
-    strict=False,
-)
-TODAY = {"slow-headers": OVERSHOOT, "dribble": OVERSHOOT, "bomb-gzip-gzip": BOMB}
 
 
 def cases(names: Sequence[str]) -> list[object]:
-    """Return *names* as parameters, marked where main fails today."""
-    return [pytest.param(n, marks=TODAY.get(n, ()), id=n) for n in names]
+    """Return *names* as parameters."""
+    return [pytest.param(n, id=n) for n in names]
 
 
 def _spec(fault: Fault) -> list[str]:
@@ -277,20 +265,9 @@ STS_HOSTILE: dict[str, Fault] = {
 }
 
 
-STS_TODAY = {
-    "40mb": pytest.mark.xfail(
-        reason="issue 8: a 40 MB STS answer is parsed whole: accepted, or "
-        "MemoryError (internal error) under the cap, and the deadline overshot",
-        strict=False,
-    ),
-    "dribble": OVERSHOOT,
-    "endless-chunked": OVERSHOOT,
-}
-
-
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=STS_TODAY.get(n, ()), id=n) for n in STS_HOSTILE],
+    [pytest.param(n, id=n) for n in STS_HOSTILE],
 )
 def test_sts(name: str, secrets: Secrets, run: Runner, tmp_path: Path) -> None:
     with Sts(secrets=secrets, faults=[STS_HOSTILE[name]]) as sts:
@@ -343,28 +320,7 @@ FILES = {
 }
 
 
-FILE_TODAY = {
-    "huge-credentials": pytest.mark.xfail(
-        reason="issue 8: a 4 GiB credentials file is read whole: MemoryError "
-        "under the cap, reported as an internal error",
-        strict=False,
-    ),
-    "dev-zero-authorization-token": pytest.mark.xfail(
-        reason="issue 8: /dev/zero as the authorization token file is read "
-        "without a cap: MemoryError, reported as an internal error",
-        strict=False,
-    ),
-    "dev-zero-web-identity-token": pytest.mark.xfail(
-        reason="issue 8: a token file over 1 MiB is not refused as the contract "
-        "caps it: the role is taken from AWS_ROLE_ARN without a usable token",
-        strict=False,
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=FILE_TODAY.get(n, ()), id=n) for n in FILES]
-)
+@pytest.mark.parametrize("name", [pytest.param(n, id=n) for n in FILES])
 def test_hostile_file_with_a_role_expected(
     name: str, agent: EcsAgent, run: Runner, tmp_path: Path
 ) -> None:
@@ -402,11 +358,6 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
-@pytest.mark.xfail(
-    reason="issue 8: a credential_process still running at the deadline is left "
-    "behind with its children, which the command then inherits",
-    strict=False,
-)
 @pytest.mark.parametrize("expect", [True, False], ids=["expected", "unexpected"])
 def test_credential_process_that_never_exits_is_stopped_with_its_children(
     expect: bool, run: Runner, tmp_path: Path

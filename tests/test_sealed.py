@@ -22,11 +22,6 @@ DEPENDENCIES = ("tenacity", "httpx", "structlog", "boto3", "botocore")
 LAUNCHERS = {"console-script": ROLEPROBE, "entrypoint": str(ROOT / "entrypoint")}
 RAISES = "raise ImportError('the application's incompatible {name}')\n"
 BREAKS = "raise SystemExit('roleprobe ran the application's {what}')\n"
-SEALED_TODAY = pytest.mark.xfail(
-    reason="issue 8: the application's PYTHONPATH, PYTHONHOME and working "
-    "directory leak into roleprobe's interpreter",
-    strict=False,
-)
 
 
 def fake_packages(where: Path, names: tuple[str, ...], body: str) -> Path:
@@ -98,7 +93,6 @@ def assert_sealed(r: Run, seen: dict[bytes, bytes], env: dict[str, str]) -> None
         assert seen.get(name.encode()) == value.encode(), name
 
 
-@SEALED_TODAY
 @pytest.mark.parametrize("body", [RAISES, ""], ids=["raises", "empty"])
 @pytest.mark.parametrize("launcher", LAUNCHERS)
 def test_the_applications_python_changes_nothing(
@@ -120,7 +114,7 @@ def test_the_applications_python_changes_nothing(
 @pytest.mark.parametrize(
     "name",
     # roleprobe imports botocore, never boto3: that one holds today.
-    [pytest.param(n, marks=SEALED_TODAY if n != "boto3" else ()) for n in DEPENDENCIES],
+    list(DEPENDENCIES),
 )
 def test_one_incompatible_dependency_on_pythonpath(
     name: str, run: Runner, sts: Sts, secrets: Secrets, tmp_path: Path
@@ -140,7 +134,7 @@ def test_one_incompatible_dependency_on_pythonpath(
 @pytest.mark.parametrize(
     "variable",
     [
-        pytest.param("PYTHONHOME", marks=SEALED_TODAY),
+        "PYTHONHOME",
         "PYTHONSTARTUP",
         "PYTHONUSERBASE",
         "workdir",

@@ -44,4 +44,4 @@ docker-test: $(STAMP)
 	ROLEPROBE_CONTAINERS=1 $(BIN)/python -m pytest tests/containers
 
 clean:
-	rm -rf $(VENV) build dist
+	rm -rf $(VENV) build dist tests/js/node_modules tests/js/.install.lock

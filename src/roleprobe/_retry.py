@@ -20,6 +20,8 @@ MAX_WAIT = 8.0
 #: With more than one attempt, the last one starts no sooner than this after
 #: the first: an agent can hand out a task's credentials a few seconds late.
 PATIENCE = 5.0
+#: How long past an attempt's own limit the backstop thread waits for it.
+BACKSTOP_GRACE = 0.1
 
 _testing = False
 
@@ -115,7 +117,9 @@ def retry(
         limit = min(policy.timeout, policy.deadline.remaining())
         if limit <= 0:
             raise Retryable("deadline reached")
-        return call_within(lambda: attempt(limit), limit)
+        # The attempt keeps its own time (and says what timed out); the thread
+        # is the backstop for what ignores timeouts (a trickle, a DNS stall).
+        return call_within(lambda: attempt(limit), limit + BACKSTOP_GRACE)
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

@@ -35,10 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signals = Signals()
     signals.install()
     started = time.monotonic()
-    held = hold_standard_fds()
     args = sys.argv[1:] if argv is None else argv
     if argv is None and not sys.flags.isolated and not getattr(sys, "frozen", False):
-        _seal(args)
+        _seal(args)  # before holding fds: the new process must find them closed
+    held = hold_standard_fds()
     from roleprobe._errors import EX_SOFTWARE  # noqa: PLC0415 - after the handlers
     from roleprobe._log import Redactor, configure  # noqa: PLC0415
     from roleprobe._settings import log_format  # noqa: PLC0415

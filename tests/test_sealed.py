@@ -152,3 +152,28 @@ def test_each_setting_alone(
         env[variable] = everything[variable]
     r, seen = sealed_run(run, ROLEPROBE, env, cwd)
     assert_sealed(r, seen, env)
+
+
+def test_started_without_isolation_roleprobe_seals_itself(
+    run: Runner, sts: Sts, secrets: Secrets, tmp_path: Path
+) -> None:
+    """python -m roleprobe (no -I): it starts itself again isolated, same block."""
+    path = fake_packages(tmp_path / "app-path", DEPENDENCIES, RAISES)
+    env = {
+        "PYTHONPATH": f"{path}:{NETGUARD}",
+        "AWS_ACCESS_KEY_ID": secrets.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": secrets.secret_access_key,
+        "EXPECTED_ROLE_ARN": CALLER_ARN,
+    }
+    python = str(Path(ROLEPROBE).parent / "python")
+    done = subprocess.run(
+        [python, "-m", "roleprobe", "--", "cat", "/proc/self/environ"],
+        env=run.environ(env),
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    r = run.checked(done.returncode, b"", done.stderr)
+    seen = dict(e.partition(b"=")[::2] for e in done.stdout.split(b"\0") if e)
+    assert_sealed(r, seen, env)

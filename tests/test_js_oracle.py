@@ -1094,7 +1094,6 @@ def test_botocore_matches_table(answers: Answers, case: str) -> None:
     assert got.source == BY_NAME[case].botocore, got.detail
 
 
-@pytest.mark.xfail(strict=False, reason="ROLEPROBE_SDK=js not implemented yet")
 @pytest.mark.parametrize("case", list(BY_NAME))
 def test_roleprobe_follows_js(answers: Answers, case: str) -> None:
     js = answer(answers, case, "js")

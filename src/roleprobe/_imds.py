@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from roleprobe._credentials import Credentials, parse_answer
 from roleprobe._errors import Refused, Retryable, TimedOut
 from roleprobe._http import USER_AGENT, request, where
+from roleprobe._rules import BOTOCORE, ImdsRules, is_off
 
 IPV4 = "http://169.254.169.254/"
 IPV6 = "http://[fd00:ec2::254]/"
@@ -28,20 +29,22 @@ HOP_LIMIT = (
 )
 
 
-def disabled(environ: Mapping[str, str]) -> bool:
+def disabled(environ: Mapping[str, str], rules: ImdsRules = BOTOCORE.imds) -> bool:
     """Tell whether AWS_EC2_METADATA_DISABLED turns instance metadata off."""
-    return environ.get("AWS_EC2_METADATA_DISABLED", "false").lower() == "true"
+    return is_off(environ.get("AWS_EC2_METADATA_DISABLED"), rules.off) is not False
 
 
-def base_url(environ: Mapping[str, str]) -> str:
-    """Return the metadata endpoint botocore would use."""
+def base_url(environ: Mapping[str, str], rules: ImdsRules = BOTOCORE.imds) -> str:
+    """Return the metadata endpoint the SDK would use."""
     custom = environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
     if custom:
         return custom if custom.endswith("/") else custom + "/"
     mode = environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")
     if mode is None:  # resolve_imds_endpoint_mode: then AWS_IMDS_USE_IPV6
         ipv6 = environ.get("AWS_IMDS_USE_IPV6", "").lower() == "true"
-        mode = "ipv6" if ipv6 else "ipv4"
+        mode = "ipv6" if ipv6 and rules.use_ipv6 else "ipv4"
+    elif rules.mode_case_sensitive and mode not in ("IPv4", "IPv6"):
+        raise Refused("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be IPv4 or IPv6")
     mode = mode.lower()
     if mode == "ipv6":
         return IPV6
@@ -50,28 +53,36 @@ def base_url(environ: Mapping[str, str]) -> str:
     return IPV4
 
 
-def request_timeout(environ: Mapping[str, str]) -> float:
-    """Return AWS_METADATA_SERVICE_TIMEOUT (botocore's default: 1 s).
+def request_timeout(
+    environ: Mapping[str, str], rules: ImdsRules = BOTOCORE.imds
+) -> float:
+    """Return the seconds per request: AWS_METADATA_SERVICE_TIMEOUT where read.
 
     botocore reads it with int(): any other value (``0.5``, say) makes its
-    credential chain raise ValueError, so the application gets nothing.
+    credential chain raise ValueError, so the application gets nothing; Java
+    takes decimals too.  Go and JS never read it.
     """
-    raw = environ.get("AWS_METADATA_SERVICE_TIMEOUT", "1")
+    raw = environ.get("AWS_METADATA_SERVICE_TIMEOUT")
+    if rules.timeout_variable is None or raw is None:
+        return rules.timeout
     try:
-        return max(0.1, float(int(raw)))
+        value = float(int(raw)) if rules.timeout_variable == "int" else float(raw)
     except ValueError:
         raise Refused(
-            "AWS_METADATA_SERVICE_TIMEOUT must be a whole number of seconds: "
-            "botocore fails on any other value"
+            "AWS_METADATA_SERVICE_TIMEOUT must be a number of seconds: "
+            "the SDK fails on any other value"
         ) from None
+    return max(0.1, value)
 
 
-def num_attempts(environ: Mapping[str, str]) -> int:
-    """Return AWS_METADATA_SERVICE_NUM_ATTEMPTS (botocore's default: 1).
+def num_attempts(environ: Mapping[str, str], rules: ImdsRules = BOTOCORE.imds) -> int:
+    """Return the tries per metadata path: AWS_METADATA_SERVICE_NUM_ATTEMPTS where read.
 
     botocore asks each metadata path that many times within one fetch.
     """
-    raw = environ.get("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
+    raw = environ.get("AWS_METADATA_SERVICE_NUM_ATTEMPTS")
+    if not rules.attempts_variable or raw is None:
+        return rules.attempts
     try:
         return max(1, int(raw))
     except ValueError:
@@ -81,39 +92,44 @@ def num_attempts(environ: Mapping[str, str]) -> int:
         ) from None
 
 
-def fetch(environ: Mapping[str, str], timeout: float) -> Credentials:
+def fetch(
+    environ: Mapping[str, str], timeout: float, rules: ImdsRules = BOTOCORE.imds
+) -> Credentials:
     """Ask instance metadata once for the instance role's credentials.
 
     The whole exchange fits in *timeout*: the token PUT may use at most half
     of it, so that after a PUT that times out the IMDSv1 fallback (or the
     hop-limit check) still has time to run in the same attempt.
     """
-    base = base_url(environ)
-    limit = request_timeout(environ)
+    base = base_url(environ, rules)
+    limit = request_timeout(environ, rules)
     end = time.monotonic() + timeout
-    v1_disabled = environ.get("AWS_EC2_METADATA_V1_DISABLED", "").lower() == "true"
+    v1_disabled = bool(
+        is_off(environ.get("AWS_EC2_METADATA_V1_DISABLED"), rules.v1_off)
+    )
     headers = {"User-Agent": USER_AGENT}
-    token, put_timed_out = _token(base, headers, min(limit, timeout / 2))
+    proxies = rules.proxies
+    token, put_timed_out = _token(base, headers, min(limit, timeout / 2), proxies)
     if token is not None:
         headers[TOKEN_HEADER] = token
     elif v1_disabled:
-        if put_timed_out and _answers_gets(base, _left(end, limit)):
+        if put_timed_out and _answers_gets(base, _left(end, limit), proxies):
             raise Retryable(HOP_LIMIT)
         raise Retryable("no IMDSv2 token and IMDSv1 is disabled")
     hop_limit = put_timed_out  # a 401 to IMDSv1 then means: IMDSv2 required
-    tries = num_attempts(environ)
+    tries = num_attempts(environ, rules)
 
     def get(url: str) -> bytes:
         """GET a path as botocore's _get_request does: up to *tries* times."""
         for _ in range(tries - 1):
             try:
-                return _get(url, headers, _left(end, limit), hop_limit)
+                return _get(url, headers, _left(end, limit), hop_limit, proxies)
             except TimedOut:
                 raise
             except Retryable as e:
                 if str(e) == HOP_LIMIT:
                     raise
-        return _get(url, headers, _left(end, limit), hop_limit)
+        return _get(url, headers, _left(end, limit), hop_limit, proxies)
 
     role = get(base + ROLE_PATH)
     text = role.decode("utf-8", "replace").strip()
@@ -132,12 +148,14 @@ def _left(end: float, limit: float) -> float:
 
 
 def _token(
-    base: str, headers: dict[str, str], timeout: float
+    base: str, headers: dict[str, str], timeout: float, proxies: bool
 ) -> tuple[str | None, bool]:
     """Return (token or None, whether the PUT timed out), as botocore decides."""
     put_headers = headers | {"X-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL}
     try:
-        answer = request("PUT", base + TOKEN_PATH, put_headers, timeout, proxies=True)
+        answer = request(
+            "PUT", base + TOKEN_PATH, put_headers, timeout, proxies=proxies
+        )
     except TimedOut:
         return None, True
     if answer.status == 200 and answer.body:
@@ -147,20 +165,26 @@ def _token(
     return None, False
 
 
-def _answers_gets(base: str, timeout: float) -> bool:
+def _answers_gets(base: str, timeout: float, proxies: bool) -> bool:
     """Tell whether the metadata service answers a plain GET at all."""
     try:
         request(
-            "GET", base + ROLE_PATH, {"User-Agent": USER_AGENT}, timeout, proxies=True
+            "GET",
+            base + ROLE_PATH,
+            {"User-Agent": USER_AGENT},
+            timeout,
+            proxies=proxies,
         )
     except Retryable:
         return False
     return True
 
 
-def _get(url: str, headers: dict[str, str], timeout: float, hop_limit: bool) -> bytes:
+def _get(
+    url: str, headers: dict[str, str], timeout: float, hop_limit: bool, proxies: bool
+) -> bytes:
     """GET a metadata path; non-200 is retryable."""
-    answer = request("GET", url, headers, timeout, proxies=True)
+    answer = request("GET", url, headers, timeout, proxies=proxies)
     if answer.status == 401 and hop_limit:
         raise Retryable(HOP_LIMIT)
     if answer.status != 200:

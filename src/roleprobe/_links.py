@@ -7,11 +7,12 @@ botocore's provider would stop at its link, and with which error.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from roleprobe import _container, _imds
-from roleprobe._credentials import Source
+from roleprobe._credentials import Credentials, Source
 from roleprobe._files import Files, Sections
+from roleprobe._rules import Failure
 
 ACCESS_KEY = "aws_access_key_id"
 SECRET_KEY = "aws_secret_access_key"  # noqa: S105 (a setting name)
@@ -27,6 +28,24 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """One source an SDK other than botocore would ask, and what roleprobe needs.
+
+    Static keys are taken from the exact place the SDK takes them from, and
+    never shown: they are registered with the redactor when used.
+    """
+
+    source: Source
+    role_arn: str | None = None  # named by the configuration
+    keys: Credentials | None = field(default=None, repr=False)
+    process: str | None = field(default=None, repr=False)  # credential_process
+    token_file: str | None = None  # web identity's token file
+    base: Step | None = None  # what an assume-role draws on
+    sso_cache: str | None = None  # the SSO token cache key (start URL or session)
+    metadata_retry: bool = False  # JS: fromContainerMetadata, after fromHttp
+
+
+@dataclass(frozen=True, slots=True)
 class Try:
     """A link, with the error it raises and the role ARN it names."""
 
@@ -35,6 +54,8 @@ class Try:
     role_arn: str | None = None
     uses: tuple[Source, ...] = ()
     token_file: str | None = None  # web identity's token file
+    failure: Failure | None = None  # the kind of error, for the SDK's rules
+    step: Step | None = None  # how to ask it, for SDKs other than botocore
 
 
 @dataclass(frozen=True, slots=True)

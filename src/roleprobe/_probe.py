@@ -1,8 +1,9 @@
-"""Ask the one source the chain picked, and STS only when it must.
+"""Ask the source the chain picked, then the ones the SDK falls back to; STS when it must.
 
 The I/O half's centre: the chain decides the source from files and variables
-(no network); a table maps each source to its fetcher; STS is asked only when
-the source does not tell its role and ROLEPROBE_VERIFY allows it.
+(no network), with the sources the SDK would try next when it fails at run
+time; `_fetch` asks each in turn; STS is asked only when the source does not
+tell its role and ROLEPROBE_VERIFY allows it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
-from roleprobe import _chain, _container, _files, _imds
+from roleprobe import _chain, _container, _files
 from roleprobe._credentials import Credentials
 from roleprobe._detect import Sdk
 from roleprobe._errors import GaveUp, Refused
+from roleprobe._fetch import Job, fetch, sdk_credentials
+from roleprobe._links import Step
 from roleprobe._log import Logger, Redactor
 from roleprobe._retry import Deadline, Policy, RetryDetails, retry
+from roleprobe._rules import RULES
 from roleprobe._settings import Settings
 from roleprobe._verdict import LinkState, LinkView, Resolution
-from roleprobe._web_identity import check_token_file
 
 T = TypeVar("T")
 
@@ -64,22 +67,6 @@ class _Runner:
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
-    """What every fetcher may use."""
-
-    environ: Mapping[str, str]
-    settings: Settings
-    runner: _Runner
-    redactor: Redactor
-    chain: _chain.Chain
-
-    def got(self, credentials: Credentials) -> Credentials:
-        """Remember *credentials*' secrets for redaction, and return them."""
-        self.redactor.add(credentials.secrets())
-        return credentials
-
-
-@dataclass(frozen=True, slots=True)
 class _Identity:
     """Whose the credentials are, as far as it was found out."""
 
@@ -108,15 +95,21 @@ def probe(
     if failure is None and chain.winner == "none":
         failure = "no credentials source is configured"
     identity = _Identity()
+    source = chain.winner
     if failure is None:
-        job = _Job(environ, settings, runner, redactor, chain)
-        try:
-            credentials = _FETCHERS.get(chain.winner, _from_sdk)(job)
-            identity = _identify(job, chain, credentials)
-        except (GaveUp, Refused) as e:
-            failure = str(e)
+        job = Job(environ, settings, runner, redactor, RULES[sdk])
+        for step in _steps(chain):
+            source = step.source
+            try:
+                credentials = fetch(job, step)
+            except (GaveUp, Refused) as e:
+                failure = str(e)  # the SDK goes on to the next step, if any
+                continue
+            failure = None
+            identity = _identify(job, step, credentials)
+            break
     return Resolution(
-        source=chain.winner,
+        source=source,
         failure=failure,
         role_arn=identity.role_arn,
         identity_arn=identity.identity_arn,
@@ -127,65 +120,15 @@ def probe(
         attempts=runner.attempts,
         elapsed_ms=deadline.elapsed_ms(),
         shadowed=hidden,
-        links=_links(chain, hidden, failed=failure is not None),
+        links=_links(chain, hidden, source, failed=failure is not None),
     )
 
 
-# --- one fetcher per source -------------------------------------------------
-
-
-def _from_container(job: _Job) -> Credentials | None:
-    """Ask the container endpoint (ECS agent or EKS Pod Identity agent)."""
-    ep = _container.endpoint(job.environ)
-    if ep is None:  # pragma: no cover - the chain picked it because it is set
-        raise Refused("no container credentials URI is set")
-    return job.got(job.runner.run(partial(_container.fetch, ep)))
-
-
-def _from_imds(job: _Job) -> Credentials | None:
-    """Ask instance metadata."""
-    return job.got(job.runner.run(partial(_imds.fetch, job.environ)))
-
-
-def _from_env(job: _Job) -> Credentials | None:
-    """Take the keys in the environment as they are."""
-    environ = job.environ
-    return Credentials(
-        access_key_id=environ["AWS_ACCESS_KEY_ID"],
-        secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
-        token=environ.get("AWS_SECURITY_TOKEN") or environ.get("AWS_SESSION_TOKEN"),
-    )
-
-
-def _from_web_identity(job: _Job) -> Credentials | None:
-    """Check the token as the SDK reads it; credentials only to verify the role.
-
-    The role is named in the configuration (AWS_ROLE_ARN or the profile).
-    """
-    token_file = job.chain.token_file
-    if token_file is not None:
-        job.runner.run(lambda _timeout: check_token_file(token_file))
-    return _from_sdk(job) if job.settings.verify == "always" else None
-
-
-def _from_sdk(job: _Job) -> Credentials | None:
-    """Let botocore itself resolve the credentials (files, processes, STS)."""
-    return job.got(job.runner.run(_sdk_credentials))
-
-
-_FETCHERS: dict[str, Callable[[_Job], Credentials | None]] = {
-    "container-role": _from_container,
-    "iam-role": _from_imds,
-    "env": _from_env,
-    "assume-role-with-web-identity": _from_web_identity,
-}
-
-
-def _sdk_credentials(timeout: float) -> Credentials:
-    """Return the credentials botocore resolves (imported only when needed)."""
-    from roleprobe._botocore import sdk_credentials  # noqa: PLC0415
-
-    return sdk_credentials(timeout)
+def _steps(chain: _chain.Chain) -> tuple[Step, ...]:
+    """Return the winner's step and the SDK's fall-backs (botocore: the winner)."""
+    if chain.steps:
+        return chain.steps
+    return (Step(chain.winner, chain.role_arn, token_file=chain.token_file),)  # type: ignore[arg-type]
 
 
 def _caller_arn(credentials: Credentials, timeout: float) -> tuple[str, str | None]:
@@ -199,12 +142,10 @@ def _caller_arn(credentials: Credentials, timeout: float) -> tuple[str, str | No
 # --- whose they are ---------------------------------------------------------
 
 
-def _identify(
-    job: _Job, chain: _chain.Chain, credentials: Credentials | None
-) -> _Identity:
+def _identify(job: Job, step: Step, credentials: Credentials | None) -> _Identity:
     """Find out whose the credentials are: from the source, or from STS."""
     told = credentials.role_arn if credentials else None
-    role_arn = told or chain.role_arn
+    role_arn = told or step.role_arn
     verify = job.settings.verify
     base = _Identity(
         role_arn=role_arn,
@@ -216,13 +157,13 @@ def _identify(
     if not (verify == "always" or (verify == "auto" and not role_arn)):
         if role_arn:
             return base
-        unknown = f"{chain.winner} does not tell its role and ROLEPROBE_VERIFY=never"
+        unknown = f"{step.source} does not tell its role and ROLEPROBE_VERIFY=never"
         return _Identity(
             account_id=base.account_id, expiration=base.expiration, unknown=unknown
         )
     try:
         if credentials is None:
-            credentials = job.got(job.runner.run(_sdk_credentials))
+            credentials = job.got(job.runner.run(sdk_credentials))
         arn, account = job.runner.run(partial(_caller_arn, credentials))
     except (GaveUp, Refused) as e:
         return _Identity(
@@ -246,12 +187,12 @@ def _is_role(arn: str) -> bool:
 
 
 def _links(
-    chain: _chain.Chain, hidden: tuple[str, ...], *, failed: bool
+    chain: _chain.Chain, hidden: tuple[str, ...], source: str, *, failed: bool
 ) -> tuple[LinkView, ...]:
     """Return each link of the chain with its state, for people."""
 
     def state(link: _chain.Link) -> LinkState:
-        if link.source == chain.winner:
+        if link.source == source:
             return "winner, failed" if failed else "winner"
         if link.source in hidden:
             return "shadowed"

@@ -476,6 +476,17 @@ def test_verify_never_asks_no_one(world: World) -> None:
     assert world.sts.requests == []
 
 
+def test_verify_never_assumes_no_role(world: World) -> None:
+    """VERIFY=never: no STS call of any kind, AssumeRole included (issue 7)."""
+    environ, _ = assume_role_source_profile(world)
+    r = world.run("--check", env={**FAST, **environ, "ROLEPROBE_VERIFY": "never"})
+    assert r.status == 0, r.stderr
+    assert world.sts.requests == []
+    resolved = r.event("credentials_resolved")
+    assert (resolved["source"], resolved["role_arn"]) == ("assume-role", ROLE)
+    assert resolved["verified_by"] == "configuration"
+
+
 def test_account_id_from_the_profile_without_sts(world: World) -> None:
     keys = world.keys("DEFAULT")
     text = "[default]\n" + ini_keys(keys) + "aws_account_id = 444455556666\n"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from roleprobe import _container, _imds, _retry
+from roleprobe import _container, _hosts, _imds, _retry
 from roleprobe._container import Endpoint
 from roleprobe._credentials import Credentials
 from roleprobe._errors import Retryable
@@ -108,10 +108,10 @@ def hosts(row: dict[str, Any]) -> Any:
             table.setdefault(name, []).append(address)
 
     def resolve(host: str) -> list[Any]:
-        literal = _container._literal(host)
+        literal = _hosts._literal(host)
         if literal is not None:
             return [literal]
-        return [_container._literal(a) for a in table.get(host, [])]
+        return [_hosts._literal(a) for a in table.get(host, [])]
 
     return resolve
 
@@ -143,7 +143,7 @@ def run_row(
     }
     monkeypatch.setattr(_container, "fetch", fake_container(row, environ))
     monkeypatch.setattr(_imds, "fetch", fake_imds(row))
-    monkeypatch.setattr(_container, "resolve_host", hosts(row))
+    monkeypatch.setattr(_hosts, "resolve_host", hosts(row))
     return probe(environ, load(settings), Quiet(), Redactor(), sdk)  # type: ignore[arg-type]
 
 

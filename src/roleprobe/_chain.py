@@ -13,10 +13,10 @@ raises before any network.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from roleprobe import _sdk_links
+from roleprobe import _sdk_links, _sdk_profile
 from roleprobe._credentials import SOURCES, Source
 from roleprobe._detect import Sdk
 from roleprobe._files import Files, Sections
@@ -32,7 +32,7 @@ from roleprobe._links import (
     iam,
 )
 from roleprobe._profile import assume_role, profile_tries
-from roleprobe._rules import RULES, Rules
+from roleprobe._rules import RULES, LinkName, Rules
 
 __all__ = ["SOURCES", "Chain", "Link", "Step", "shadowed", "walk"]
 
@@ -135,7 +135,7 @@ def _sdk(
             profile, variable = value, name
             break
     ctx = _sdk_links.Ctx(environ, files, rules, profile)
-    tries = tuple(t for link in rules.links for t in _sdk_links.LINKS[link](ctx))
+    tries = tuple(t for link in rules.links for t in _LINKS[link](ctx))
     error = files.config_error or files.credentials_error
     missing = profile not in files.config and profile not in files.credentials
     if error is None and variable in rules.missing_profile_fails and missing:
@@ -143,6 +143,16 @@ def _sdk(
     if error is None and rules.strict_load:
         error = _strict_variables(environ, rules)
     return profile, tries, error
+
+
+#: The links of the JS, Go and Java chains, as their tables name them.
+_LINKS: dict[LinkName, Callable[[_sdk_links.Ctx], tuple[Try, ...]]] = {
+    "env": _sdk_links.env,
+    "web-identity-env": _sdk_links.web_identity_env,
+    "profile": _sdk_profile.profile,
+    "process": _sdk_links.process,
+    "remote": _sdk_links.remote,
+}
 
 
 def _strict_variables(environ: Mapping[str, str], rules: Rules) -> str | None:

@@ -6,14 +6,12 @@ Its variables, botocore's rules for them (``ContainerProvider`` and
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
-import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from roleprobe import _hosts
 from roleprobe._credentials import Credentials, parse_answer
 from roleprobe._errors import Refused, Retryable, known_code
 from roleprobe._files import FileProblem, read_capped
@@ -21,7 +19,6 @@ from roleprobe._http import USER_AGENT, request, where
 from roleprobe._rules import BOTOCORE, ContainerRules
 
 ECS_HOST = "169.254.170.2"
-ALLOWED_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
 
 RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
 FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
@@ -93,10 +90,10 @@ def endpoint(
         if rules.hosts == "botocore" and not relative.startswith("/"):
             raise Refused(f"{RELATIVE_URI} must start with '/'")
         url = f"http://{ECS_HOST}{relative}"
-        host = _check_java(url, environ) if rules.hosts == "java" else ECS_HOST
+        host = _hosts.check("java", url, environ) if rules.hosts == "java" else ECS_HOST
     elif variable == FULL_URI:
         url = environ[FULL_URI]
-        host = _HOST_RULES[rules.hosts](url, environ)
+        host = _hosts.check(rules.hosts, url, environ)
     else:
         return None
     token, token_file = _token_setting(environ, rules)
@@ -115,128 +112,6 @@ def _token_setting(
     if not rules.token_file_wins and token is not None:
         return (token if token.strip() else None), None  # Java: the variable wins
     return (token or None), (token_file or None)
-
-
-def _check_full_uri(url: str, environ: Mapping[str, str] | None = None) -> str:
-    """Return the full URI's host if botocore would connect to it."""
-    del environ
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise Refused(f"{FULL_URI} is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise Refused(f"{FULL_URI} must be an http or https URL with a host")
-    if parts.scheme == "https" or _is_loopback(host) or host in ALLOWED_HOSTS:
-        return host
-    raise Refused(
-        f"{FULL_URI} host {host!r} is not allowed over http: only loopback "
-        f"addresses and {', '.join(ALLOWED_HOSTS)} (or any host over https)"
-    )
-
-
-def _split(url: str) -> tuple[str, str]:
-    """Return (scheme as written, host) of a URL; Refused when it has none."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise Refused(f"{FULL_URI} is not a valid URL") from None
-    if not host:
-        raise Refused(f"{FULL_URI} must be a URL with a host")
-    scheme = url.split(":", 1)[0]
-    return scheme, host
-
-
-_JS_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
-_DOTTED_127 = re.compile(r"127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
-
-
-def _check_js(url: str, environ: Mapping[str, str]) -> str:
-    """credential-provider-http checkUrl: literal host strings only, no DNS."""
-    del environ
-    scheme, host = _split(url)
-    if scheme.lower() == "https":
-        return host
-    dotted = _DOTTED_127.fullmatch(host)
-    if (
-        host in _JS_HOSTS
-        or (dotted is not None and all(int(p) <= 255 for p in dotted.groups()))
-        or _literal(host) == ipaddress.ip_address("::1")
-    ):
-        return host
-    raise Refused(_refusal(host, "the JavaScript SDK's literal hosts"))
-
-
-_AGENTS = tuple(ipaddress.ip_address(a) for a in ALLOWED_HOSTS[:3])
-
-
-def _check_go(url: str, environ: Mapping[str, str]) -> str:
-    """resolveLocalHTTPCredProvider: http hosts must resolve to allowed addresses."""
-    del environ
-    scheme, host = _split(url)
-    if scheme.lower() != "http":
-        return host  # only http is checked (go.md G11)
-    addresses = resolve_host(host)
-    if addresses and all(a.is_loopback or a in _AGENTS for a in addresses):
-        return host
-    raise Refused(_refusal(host, "addresses that are all loopback or AWS agents"))
-
-
-def _check_java(url: str, environ: Mapping[str, str]) -> str:
-    """ContainerCredentialsEndpointProvider.validateURI (java.md J10)."""
-    scheme, host = _split(url)
-    if scheme == "https":  # Objects.equals: case-sensitive
-        return host
-    mode = environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "")
-    ipv6 = mode.lower() == "ipv6"
-    if (host in ("169.254.170.2", "169.254.170.23") and not ipv6) or (
-        host == "fd00:ec2::23" and ipv6
-    ):
-        return host
-    addresses = resolve_host(host)
-    if addresses and all(a.is_loopback for a in addresses):
-        return host
-    raise Refused(_refusal(host, "loopback names or the agents of the endpoint mode"))
-
-
-def _refusal(host: str, allowed: str) -> str:
-    """Word a refused container host."""
-    return f"{FULL_URI} host {host!r} is not allowed over http: only {allowed}"
-
-
-def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """Return *host* as an address if it is one."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def resolve_host(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    """Return every address *host* resolves to (/etc/hosts, then DNS); [] if none.
-
-    Runs inside an attempt, which bounds it in time.
-    """
-    literal = _literal(host)
-    if literal is not None:
-        return [literal]
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return []
-    found = (_literal(str(info[4][0]).split("%", 1)[0]) for info in infos)
-    return [a for a in found if a is not None]
-
-
-def _is_loopback(host: str) -> bool:
-    """Tell whether *host* is a literal loopback address, as botocore does."""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_token(token: str, where: str = TOKEN) -> str:
@@ -270,13 +145,6 @@ def read_token(ep: Endpoint) -> str | None:
         return check_token(ep.token)
     return None
 
-
-_HOST_RULES: dict[str, Callable[[str, Mapping[str, str]], str]] = {
-    "botocore": _check_full_uri,
-    "js": _check_js,
-    "go": _check_go,
-    "java": _check_java,
-}
 
 _TOKEN_HINT = f": the agent refused the authorization token ({TOKEN_FILE} or {TOKEN})"
 

@@ -20,6 +20,7 @@ from roleprobe._exec import (
     _failure,
     execute,
     original_environment,
+    undo_bootloader,
 )
 
 
@@ -125,3 +126,29 @@ def test_a_process_s_output_is_capped() -> None:
     assert process.returncode != 0
     assert (out, err) == (b"", b"output larger than 1 MiB")
     _children.stop_all()
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (  # an original LD_LIBRARY_PATH, kept in place
+            [
+                b"A=1",
+                b"LD_LIBRARY_PATH=/b:/orig",
+                b"Z=2",
+                b"LD_LIBRARY_PATH_ORIG=/orig",
+            ],
+            [b"A=1", b"LD_LIBRARY_PATH=/orig", b"Z=2"],
+        ),
+        ([b"A=1", b"LD_LIBRARY_PATH=/b", b"_PYI_X=1"], [b"A=1"]),  # none before
+        (  # the user's own, untouched
+            [b"LD_LIBRARY_PATH=/x", b"LD_LIBRARY_PATH_ORIG=/y"],
+            [b"LD_LIBRARY_PATH=/x", b"LD_LIBRARY_PATH_ORIG=/y"],
+        ),
+    ],
+    ids=["prepended", "added", "not-the-bootloader-s"],
+)
+def test_the_standalone_bootloader_s_changes_are_undone(
+    block: list[bytes], expected: list[bytes]
+) -> None:
+    assert undo_bootloader(block, b"/b") == expected

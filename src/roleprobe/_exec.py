@@ -107,7 +107,39 @@ def original_environment() -> list[bytes] | None:
     entries = data.split(b"\0")
     if entries and not entries[-1]:
         entries.pop()
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and isinstance(bundle, str):
+        entries = undo_bootloader(entries, os.fsencode(bundle))
     return entries
+
+
+def undo_bootloader(block: list[bytes], bundle: bytes) -> list[bytes]:
+    """Remove what PyInstaller's bootloader added before restarting itself.
+
+    It prepends the bundle to LD_LIBRARY_PATH (saving a non-empty original in
+    LD_LIBRARY_PATH_ORIG) and sets _PYI_* variables; an empty original and
+    variables of those names the user set cannot be told apart and are lost.
+    """
+    path = _first(block, b"LD_LIBRARY_PATH=")
+    saved = _first(block, b"LD_LIBRARY_PATH_ORIG=")
+    prepended = saved is not None and path == bundle + b":" + saved
+    restored: list[bytes] = []
+    for entry in block:
+        if entry.startswith(b"_PYI_") or (
+            prepended and entry.startswith(b"LD_LIBRARY_PATH_ORIG=")
+        ):
+            continue
+        if entry.startswith(b"LD_LIBRARY_PATH=") and (prepended or path == bundle):
+            if prepended and saved is not None:
+                restored.append(b"LD_LIBRARY_PATH=" + saved)
+            continue
+        restored.append(entry)
+    return restored
+
+
+def _first(block: list[bytes], prefix: bytes) -> bytes | None:
+    """Return the value of the first entry starting with *prefix*, as getenv."""
+    return next((e[len(prefix) :] for e in block if e.startswith(prefix)), None)
 
 
 def execute(command: Sequence[str], block: list[bytes] | None) -> tuple[int, str]:

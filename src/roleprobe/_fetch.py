@@ -28,8 +28,8 @@ T = TypeVar("T")
 class Runner(Protocol):
     """Runs one attempt function under the retry policy."""
 
-    def run(self, fn: Callable[[float], T]) -> T:
-        """Return fn(timeout), retried."""
+    def run(self, fn: Callable[[float], T], *, once: bool = False) -> T:
+        """Return fn(timeout), retried unless *once*."""
         ...
 
 
@@ -60,9 +60,8 @@ def _from_container(job: Job, step: Step) -> Credentials | None:
     ep = _container.endpoint(job.environ, rules, metadata=step.metadata_retry)
     if ep is None:  # pragma: no cover - the chain picked it because it is set
         raise Refused("no container credentials URI is set")
-    if step.metadata_retry:  # JS fromContainerMetadata: one attempt
-        return job.got(_container.fetch(ep, job.settings.timeout))
-    return job.got(job.runner.run(partial(_container.fetch, ep)))
+    once = step.metadata_retry  # JS fromContainerMetadata: one attempt
+    return job.got(job.runner.run(partial(_container.fetch, ep), once=once))
 
 
 def _from_imds(job: Job, step: Step) -> Credentials | None:

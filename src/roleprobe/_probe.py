@@ -9,7 +9,7 @@ tell its role and ROLEPROBE_VERIFY allows it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 
@@ -32,6 +32,8 @@ _SENSITIVE_VARIABLES = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
+    "AWS_ACCESS_KEY",  # Go's older names
+    "AWS_SECRET_KEY",
 )
 
 
@@ -43,10 +45,11 @@ class _Runner:
         self._log = log
         self.attempts = 0
 
-    def run(self, fn: Callable[[float], T]) -> T:
-        """Return fn(timeout), retried; raise GaveUp with the last reason."""
+    def run(self, fn: Callable[[float], T], *, once: bool = False) -> T:
+        """Return fn(timeout), retried unless *once*; raise GaveUp with the last reason."""
+        policy = replace(self._policy, attempts=1) if once else self._policy
         try:
-            result, tries = retry(fn, self._policy, self._on_retry)
+            result, tries = retry(fn, policy, self._on_retry)
         except GaveUp as e:
             self.attempts += e.tries
             raise

@@ -102,10 +102,12 @@ class Rules:
 
 BOTOCORE = Rules(
     sdk="python",
-    # botocore.credentials.create_credential_resolver; the walk for python
-    # uses _links/_profile, which mirror each provider's load().
-    links=("env", "profile", "web-identity-env", "remote"),
-    profile_order=("source-profile", "web-identity", "sso", "static", "process"),
+    # botocore.credentials.create_credential_resolver: its links are the
+    # functions of _links and _profile, which mirror each provider's load()
+    # and are proven against botocore itself; the walker reads only what
+    # follows (nothing falls through) from this table.
+    links=(),
+    profile_order=(),
     profile_variables=("AWS_DEFAULT_PROFILE", "AWS_PROFILE"),
     empty_profile_is_unset=False,
     missing_profile_fails=("AWS_DEFAULT_PROFILE", "AWS_PROFILE"),

@@ -30,15 +30,11 @@ def check(rule: HostRule, url: str, environ: Mapping[str, str]) -> str:
 def _check_full_uri(url: str, environ: Mapping[str, str] | None = None) -> str:
     """Return the full URI's host if botocore would connect to it."""
     del environ
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise Refused(f"{FULL_URI} is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not host:
+    scheme, host = _split(url)
+    scheme = scheme.lower()  # URI schemes are case-insensitive
+    if scheme not in ("http", "https"):
         raise Refused(f"{FULL_URI} must be an http or https URL with a host")
-    if parts.scheme == "https" or _is_loopback(host) or host in ALLOWED_HOSTS:
+    if scheme == "https" or _is_loopback(host) or host in ALLOWED_HOSTS:
         return host
     raise Refused(
         f"{FULL_URI} host {host!r} is not allowed over http: only loopback "
@@ -55,7 +51,7 @@ def _split(url: str) -> tuple[str, str]:
     except ValueError:
         raise Refused(f"{FULL_URI} is not a valid URL") from None
     if not host:
-        raise Refused(f"{FULL_URI} must be a URL with a host")
+        raise Refused(f"{FULL_URI} must be an http or https URL with a host")
     scheme = url.split(":", 1)[0]
     return scheme, host
 

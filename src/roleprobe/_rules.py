@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from roleprobe._credentials import Source
+from roleprobe._credentials import SOURCES, Source
 from roleprobe._detect import Sdk
 
 #: What a link of the chain is: the SDK's providers, named for roleprobe.
@@ -275,20 +275,7 @@ JAVA = Rules(
     role_on_top=False,
     # AwsCredentialsProviderChain catches every RuntimeException (J2, J5).
     load_falls=ALL_FAILURES,
-    run_falls=frozenset(
-        {
-            "env",
-            "assume-role",
-            "assume-role-with-web-identity",
-            "sso",
-            "shared-credentials-file",
-            "login",
-            "custom-process",
-            "config-file",
-            "container-role",
-            "iam-role",
-        }
-    ),
+    run_falls=frozenset(SOURCES) - {"ec2-credentials-file", "boto-config"},
     container_then_imds=True,  # java.md J12
     strict_load=False,
     container=ContainerRules(

@@ -99,7 +99,9 @@ def endpoint(
     token, token_file = _token_setting(environ, rules)
     if metadata:
         token, token_file = environ.get(TOKEN) or None, None
-    return Endpoint(url, host, token, token_file, rules.proxies)
+    # Go's ProxyFromEnvironment never proxies loopback hosts or localhost.
+    proxies = rules.proxies and not (host == "localhost" or _hosts.is_loopback(host))
+    return Endpoint(url, host, token, token_file, proxies)
 
 
 def _token_setting(

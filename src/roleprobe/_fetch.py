@@ -57,10 +57,19 @@ def fetch(job: Job, step: Step) -> Credentials | None:
 def _from_container(job: Job, step: Step) -> Credentials | None:
     """Ask the container endpoint (ECS agent or EKS Pod Identity agent)."""
     rules = job.rules.container
-    ep = _container.endpoint(job.environ, rules, metadata=step.metadata_retry)
-    if ep is None:  # pragma: no cover - the chain picked it because it is set
-        raise Refused("no container credentials URI is set")
     once = step.metadata_retry  # JS fromContainerMetadata: one attempt
+
+    def endpoint() -> _container.Endpoint:
+        ep = _container.endpoint(job.environ, rules, metadata=once)
+        if ep is None:  # pragma: no cover - the chain picked it because it is set
+            raise Refused("no container credentials URI is set")
+        return ep
+
+    if rules.hosts in ("go", "java"):  # a DNS lookup: within the bounded attempt
+        return job.got(
+            job.runner.run(lambda t: _container.fetch(endpoint(), t), once=once)
+        )
+    ep = endpoint()
     return job.got(job.runner.run(partial(_container.fetch, ep), once=once))
 
 

@@ -34,7 +34,7 @@ def _check_full_uri(url: str, environ: Mapping[str, str] | None = None) -> str:
     scheme = scheme.lower()  # URI schemes are case-insensitive
     if scheme not in ("http", "https"):
         raise Refused(f"{FULL_URI} must be an http or https URL with a host")
-    if scheme == "https" or _is_loopback(host) or host in ALLOWED_HOSTS:
+    if scheme == "https" or is_loopback(host) or host in ALLOWED_HOSTS:
         return host
     raise Refused(
         f"{FULL_URI} host {host!r} is not allowed over http: only loopback "
@@ -137,7 +137,7 @@ def resolve_host(host: str) -> list[Address]:
     return [a for a in found if a is not None]
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     """Tell whether *host* is a literal loopback address, as botocore does."""
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Run, Runner, needs_namespaces
-from fakes import INSTANCE_ROLE_NAME, TASK_ROLE_ARN, Secrets, Sts
+from fakes import INSTANCE_ROLE_NAME, TASK_ROLE_ARN, Identity, Secrets, Sts
 from netns import IMDS_ENV, INSTANCE_ARN, Namespace
 
 AGENT_PORT = 8080
@@ -163,6 +163,46 @@ def test_java_prefers_the_token_variable(run: Runner, secrets: Secrets) -> None:
         for sdk, status in (("go", 0), ("python", 0), ("java", 69)):
             r = run("--check", env={**env, "ROLEPROBE_SDK": sdk})
             assert r.status == status, (sdk, r.stderr)
+
+
+@pytest.mark.parametrize(
+    ("sdk", "whose"),
+    [("js", "DEV"), ("go", "ENV"), ("java", "ENV"), ("python", "ENV")],
+)
+def test_keys_from_the_place_the_sdk_reads(
+    run: Runner, secrets: Secrets, sdk: str, whose: str
+) -> None:
+    """Env keys and AWS_PROFILE: STS is asked with the keys the SDK would use."""
+    env_keys, dev_keys = secrets.derive("ENV"), secrets.derive("DEV")
+    run.plant(*env_keys.all_values(), *dev_keys.all_values())
+    (run.home / ".aws").mkdir()
+    (run.home / ".aws" / "credentials").write_text(
+        "[dev]\n"
+        f"aws_access_key_id = {dev_keys.access_key_id}\n"
+        f"aws_secret_access_key = {dev_keys.secret_access_key}\n"
+    )
+    arns = {
+        "ENV": "arn:aws:iam::111122223333:user/env",
+        "DEV": "arn:aws:iam::111122223333:user/dev",
+    }
+    identities = {
+        env_keys.access_key_id: Identity.from_arn(arns["ENV"]),
+        dev_keys.access_key_id: Identity.from_arn(arns["DEV"]),
+    }
+    with Sts(secrets=secrets, identities=identities, default_identity=None) as sts:
+        run.sts_url = sts.url
+        env = {
+            **FAST,
+            "ROLEPROBE_SDK": sdk,
+            "AWS_PROFILE": "dev",
+            "AWS_ACCESS_KEY_ID": env_keys.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": env_keys.secret_access_key,
+        }
+        r = run("--check", env=env)
+    assert r.status == 0, r.stderr
+    found = r.event("credentials_resolved")
+    source = "shared-credentials-file" if whose == "DEV" else "env"
+    assert (found["source"], found["identity_arn"]) == (source, arns[whose])
 
 
 def test_detected_from_a_node_script(run: Runner, tmp_path: Path) -> None:

@@ -11,9 +11,7 @@ import ipaddress
 import os
 import socket
 
-_ALLOWED = frozenset(
-    filter(None, os.environ.get("NETGUARD_ALLOW", "").split(","))
-)
+_ALLOWED = frozenset(filter(None, os.environ.get("NETGUARD_ALLOW", "").split(",")))
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
 

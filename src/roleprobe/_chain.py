@@ -14,9 +14,8 @@ raises before any network.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from roleprobe import _sdk_links, _sdk_profile
 from roleprobe._credentials import SOURCES, Source
 from roleprobe._detect import Sdk
 from roleprobe._files import Files, Sections
@@ -37,8 +36,7 @@ from roleprobe._rules import RULES, LinkName, Rules
 __all__ = ["SOURCES", "Chain", "Link", "Step", "shadowed", "walk"]
 
 
-@dataclass(frozen=True, slots=True)
-class Chain:
+class Chain(NamedTuple):
     """The chain botocore walks for this environment, and where it stops."""
 
     profile: str  # the profile botocore uses ('default' when none is set)
@@ -134,8 +132,11 @@ def _sdk(
         if value is not None and (value or not rules.empty_profile_is_unset):
             profile, variable = value, name
             break
+    from roleprobe import _sdk_links  # noqa: PLC0415 - not on botocore's path
+
     ctx = _sdk_links.Ctx(environ, files, rules, profile)
-    tries = tuple(t for link in rules.links for t in _LINKS[link](ctx))
+    links = _links()
+    tries = tuple(t for link in rules.links for t in links[link](ctx))
     error = files.config_error or files.credentials_error
     missing = profile not in files.config and profile not in files.credentials
     if error is None and variable in rules.missing_profile_fails and missing:
@@ -145,14 +146,17 @@ def _sdk(
     return profile, tries, error
 
 
-#: The links of the JS, Go and Java chains, as their tables name them.
-_LINKS: dict[LinkName, Callable[[_sdk_links.Ctx], tuple[Try, ...]]] = {
-    "env": _sdk_links.env,
-    "web-identity-env": _sdk_links.web_identity_env,
-    "profile": _sdk_profile.profile,
-    "process": _sdk_links.process,
-    "remote": _sdk_links.remote,
-}
+def _links() -> dict[LinkName, Callable[[Any], tuple[Try, ...]]]:
+    """Return the links of the JS, Go and Java chains, as their tables name them."""
+    from roleprobe import _sdk_links, _sdk_profile  # noqa: PLC0415
+
+    return {
+        "env": _sdk_links.env,
+        "web-identity-env": _sdk_links.web_identity_env,
+        "profile": _sdk_profile.profile,
+        "process": _sdk_links.process,
+        "remote": _sdk_links.remote,
+    }
 
 
 def _strict_variables(environ: Mapping[str, str], rules: Rules) -> str | None:

@@ -9,9 +9,8 @@ credential_process itself, and lets the configuration name an assumed role.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from roleprobe import _container, _imds
 from roleprobe._credentials import Credentials
@@ -25,16 +24,17 @@ from roleprobe._web_identity import check_token_file
 T = TypeVar("T")
 
 
-class Runner(Protocol):
-    """Runs one attempt function under the retry policy."""
+if TYPE_CHECKING:
 
-    def run(self, fn: Callable[[float], T], *, once: bool = False) -> T:
-        """Return fn(timeout), retried unless *once*."""
-        ...
+    class Runner(Protocol):
+        """Runs one attempt function under the retry policy."""
+
+        def run(self, fn: Callable[[float], T], *, once: bool = False) -> T:
+            """Return fn(timeout), retried unless *once*."""
+            ...
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """What every fetcher may use."""
 
     environ: Mapping[str, str]

@@ -9,7 +9,6 @@ an attempt, which bounds it in time.
 from __future__ import annotations
 
 import ipaddress
-import re
 import socket
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
@@ -57,7 +56,6 @@ def _split(url: str) -> tuple[str, str]:
 
 
 _JS_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
-_DOTTED_127 = re.compile(r"127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 
 
 def _check_js(url: str, environ: Mapping[str, str]) -> str:
@@ -66,17 +64,26 @@ def _check_js(url: str, environ: Mapping[str, str]) -> str:
     scheme, host = _split(url)
     if scheme.lower() == "https":
         return host
-    dotted = _DOTTED_127.fullmatch(host)
-    if (
-        host in _JS_HOSTS
-        or (dotted is not None and all(int(p) <= 255 for p in dotted.groups()))
-        or _literal(host) == ipaddress.ip_address("::1")
-    ):
+    if host in _JS_HOSTS or _dotted_127(host) or _literal(host) == _IPV6_LOOPBACK:
         return host
     raise Refused(_refusal(host, "the JavaScript SDK's literal hosts"))
 
 
 _AGENTS = tuple(ipaddress.ip_address(a) for a in ALLOWED_HOSTS[:3])
+
+
+def _dotted_127(host: str) -> bool:
+    """Tell whether *host* is 127.a.b.c, each part 0-255 in 1-3 digits (JS)."""
+    parts = host.split(".")
+    return (
+        len(parts) == 4
+        and parts[0] == "127"
+        and all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts)
+        and all(int(p) <= 255 for p in parts)
+    )
+
+
+_IPV6_LOOPBACK = ipaddress.ip_address("::1")
 
 
 def _check_go(url: str, environ: Mapping[str, str]) -> str:

@@ -7,7 +7,7 @@ botocore's provider would stop at its link, and with which error.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from roleprobe import _container, _imds
 from roleprobe._credentials import Credentials, Source
@@ -18,8 +18,7 @@ ACCESS_KEY = "aws_access_key_id"
 SECRET_KEY = "aws_secret_access_key"  # noqa: S105 (a setting name)
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """One provider of botocore's chain, and whether the chain stops at it."""
 
     source: str
@@ -27,8 +26,7 @@ class Link:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One source an SDK other than botocore would ask, and what roleprobe needs.
 
     Static keys are taken from the exact place the SDK takes them from, and
@@ -37,16 +35,19 @@ class Step:
 
     source: Source
     role_arn: str | None = None  # named by the configuration
-    keys: Credentials | None = field(default=None, repr=False)
-    process: str | None = field(default=None, repr=False)  # credential_process
+    keys: Credentials | None = None  # never in repr
+    process: str | None = None  # credential_process; never in repr
     token_file: str | None = None  # web identity's token file
     base: Step | None = None  # what an assume-role draws on
     sso_cache: str | None = None  # the SSO token cache key (start URL or session)
     metadata_retry: bool = False  # JS: fromContainerMetadata, after fromHttp
 
+    def __repr__(self) -> str:
+        """Show the step without its keys or command."""
+        return f"Step({self.source!r}, role_arn={self.role_arn!r}, base={self.base!r})"
 
-@dataclass(frozen=True, slots=True)
-class Try:
+
+class Try(NamedTuple):
     """A link, with the error it raises and the role ARN it names."""
 
     link: Link
@@ -58,8 +59,7 @@ class Try:
     step: Step | None = None  # how to ask it, for SDKs other than botocore
 
 
-@dataclass(frozen=True, slots=True)
-class Ctx:
+class Ctx(NamedTuple):
     """Everything walk consults, with the merged profiles."""
 
     environ: Mapping[str, str]

@@ -9,9 +9,9 @@ tell its role and ROLEPROBE_VERIFY allows it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from roleprobe import _chain, _container, _files
 from roleprobe._credentials import Credentials
@@ -69,8 +69,7 @@ class _Runner:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Identity:
+class _Identity(NamedTuple):
     """Whose the credentials are, as far as it was found out."""
 
     role_arn: str | None = None

@@ -1,6 +1,8 @@
 """Each SDK's credential-chain rules, as data: one table per SDK.
 
-Read by the one chain walker (`_chain.walk`) and by the container and
+Tables are NamedTuples, not dataclasses: they are built at every start,
+and a NamedTuple class costs a tenth of a dataclass to create.  Read by the
+one chain walker (`_chain.walk`) and by the container and
 instance-metadata rules (`_container`, `_imds`).  Every rule cites the SDK's
 own source (the research notes: ``go.md`` G1-G17, ``java.md`` J1-J14,
 ``js.md`` J0-J7); botocore's rules are botocore 1.43's, proven against it.
@@ -8,8 +10,7 @@ own source (the research notes: ``go.md`` G1-G17, ``java.md`` J1-J14,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from roleprobe._credentials import SOURCES, Source
 from roleprobe._detect import Sdk
@@ -51,8 +52,7 @@ HostRule = Literal["botocore", "js", "go", "java"]
 ImdsOff = Literal["true-any-case", "truthy-but-false", "strict-boolean"]
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerRules:
+class ContainerRules(NamedTuple):
     """How the SDK finds, checks and asks the container endpoint."""
 
     empty_is_unset: bool  # an empty URI variable counts as unset
@@ -62,8 +62,7 @@ class ContainerRules:
     metadata_retry: bool  # JS: fromContainerMetadata after fromHttp fails
 
 
-@dataclass(frozen=True, slots=True)
-class ImdsRules:
+class ImdsRules(NamedTuple):
     """Which instance-metadata settings the SDK honours, and its defaults."""
 
     off: ImdsOff  # which AWS_EC2_METADATA_DISABLED values turn IMDS off
@@ -77,8 +76,7 @@ class ImdsRules:
     v1_off: ImdsOff  # which AWS_EC2_METADATA_V1_DISABLED values block IMDSv1
 
 
-@dataclass(frozen=True, slots=True)
-class Rules:
+class Rules(NamedTuple):
     """One SDK's default chain, as the walker reads it."""
 
     sdk: Sdk

@@ -8,7 +8,7 @@ will ask it (a `Step`).  `_chain.walk` reads the links in the table's order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from roleprobe import _container
 from roleprobe._credentials import Credentials, Source
@@ -17,8 +17,7 @@ from roleprobe._links import Link, Step, Try, skip
 from roleprobe._rules import Failure, Rules, is_off
 
 
-@dataclass(frozen=True, slots=True)
-class Ctx:
+class Ctx(NamedTuple):
     """What the SDK's links consult."""
 
     environ: Mapping[str, str]

@@ -162,6 +162,15 @@ def pytest_configure(config: pytest.Config) -> None:
         pth.write_text(_GUARD_PTH)
 
 
+def alive(pid: int) -> bool:
+    """Tell whether process *pid* runs (a zombie counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
 def check_network_rule(env: Mapping[str, str], *, in_namespace: bool) -> None:
     """Refuse an environment that could send traffic off this machine."""
     if in_namespace:

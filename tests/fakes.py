@@ -1260,6 +1260,32 @@ _IMDS_STATUS_TEXT = {
 }
 
 
+class SsoPortal(FakeServer):
+    """The IAM Identity Center portal's GetRoleCredentials, for one bearer token.
+
+    The planted authorization token is the only token it accepts; it hands
+    out the planted keys.
+    """
+
+    def respond(self, request: RecordedRequest, shape: Fault) -> Answer | None:
+        """Hand out the planted keys to the planted token."""
+        if request.header("x-amz-sso_bearer_token") != self.secrets.auth_token:
+            return self.error(401)
+        keys = {
+            "accessKeyId": self.secrets.access_key_id,
+            "secretAccessKey": self.secrets.secret_access_key,
+            "sessionToken": self.secrets.session_token,
+            "expiration": 1893456000000,
+        }
+        return Answer(200, json.dumps({"roleCredentials": keys}).encode(), JSON)
+
+    def error(self, status: int) -> Answer:
+        """The portal's JSON error."""
+        return Answer(
+            status, b'{"message": "Session token not found or invalid"}', JSON
+        )
+
+
 class Imds(FakeServer):
     """EC2 instance metadata: the IMDSv2 token and the instance role's credentials."""
 

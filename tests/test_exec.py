@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import alive
 from roleprobe import _children
 from roleprobe._exec import (
     Signals,
@@ -102,19 +103,10 @@ def test_stop_all_kills_a_process_group_and_reaps_it(tmp_path: Path) -> None:
         os.waitpid(process._process.pid, os.WNOHANG)  # reaped already
     # killed with its group: gone, or a zombie until its new parent reaps it
     for _ in range(100):
-        if not _alive(grandchild):
+        if not alive(grandchild):
             break
         time.sleep(0.01)
-    assert not _alive(grandchild)
-
-
-def _alive(pid: int) -> bool:
-    """Tell whether *pid* runs (a zombie does not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
+    assert not alive(grandchild)
 
 
 def test_a_process_s_output_is_capped() -> None:

@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROLEPROBE, Run, Runner, check_network_rule, needs_namespaces
+from conftest import (
+    ROLEPROBE,
+    Run,
+    Runner,
+    alive,
+    check_network_rule,
+    needs_namespaces,
+)
 from fakes import (
     CALLER_ARN,
     TASK_ROLE_ARN,
@@ -349,15 +356,6 @@ CHILDREN = (
 )
 
 
-def _alive(pid: int) -> bool:
-    """Tell whether *pid* runs (a zombie counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
 @pytest.mark.parametrize("expect", [True, False], ids=["expected", "unexpected"])
 def test_credential_process_that_never_exits_is_stopped_with_its_children(
     expect: bool, run: Runner, tmp_path: Path
@@ -383,7 +381,7 @@ def test_credential_process_that_never_exits_is_stopped_with_its_children(
             path = tmp_path / name
             if path.exists():
                 pids.append(int(path.read_text()))
-        survivors = [pid for pid in pids if _alive(pid)]
+        survivors = [pid for pid in pids if alive(pid)]
         if expect:
             assert_contained(b)
         else:
@@ -393,5 +391,5 @@ def test_credential_process_that_never_exits_is_stopped_with_its_children(
         assert survivors == [], "a process roleprobe started outlived it"
     finally:
         for pid in pids:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -29,16 +29,14 @@ import pytest
 
 from conftest import ROOT, Runner
 from fakes import (
-    JSON,
     TASK_ROLE_ARN,
-    Answer,
     EcsAgent,
     Encoded,
     FakeServer,
     Identity,
     PodIdentityAgent,
-    RecordedRequest,
     Secrets,
+    SsoPortal,
     Sts,
 )
 
@@ -115,22 +113,6 @@ def violations(imported: set[str], excluded: list[str]) -> list[str]:
         for name in imported
         if any(name == e or name.startswith(e + ".") for e in excluded)
     )
-
-
-class SsoPortal(FakeServer):
-    """The SSO portal's GetRoleCredentials for one bearer token (as in containers)."""
-
-    def respond(self, request: RecordedRequest, shape: object) -> Answer | None:
-        """Hand out the planted keys to the planted token."""
-        if request.header("x-amz-sso_bearer_token") != self.secrets.auth_token:
-            return Answer(401, b'{"message": "Session token not found"}', JSON)
-        keys = {
-            "accessKeyId": self.secrets.access_key_id,
-            "secretAccessKey": self.secrets.secret_access_key,
-            "sessionToken": self.secrets.session_token,
-            "expiration": 1893456000000,
-        }
-        return Answer(200, json.dumps({"roleCredentials": keys}).encode(), JSON)
 
 
 @dataclass

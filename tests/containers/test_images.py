@@ -12,15 +12,12 @@ import pytest
 
 from conftest import NOWHERE
 from fakes import (
-    JSON,
     TASK_ROLE_ARN,
-    Answer,
     EcsAgent,
-    FakeServer,
     Identity,
     PodIdentityAgent,
-    RecordedRequest,
     Secrets,
+    SsoPortal,
     Stall,
     Status,
     Sts,
@@ -257,28 +254,6 @@ def test_sts_path(
     assert run.event("role_verified")["role_arn"] == ASSUMED
     assert (len(pod.requests), sts.actions) == (1, ["GetCallerIdentity"])
     assert sts.access_key_ids == [secrets.access_key_id]
-
-
-class SsoPortal(FakeServer):
-    """The SSO portal's GetRoleCredentials, for one bearer token."""
-
-    def respond(self, request: RecordedRequest, shape: object) -> Answer | None:
-        """Hand out the planted keys to the planted token."""
-        if request.header("x-amz-sso_bearer_token") != self.secrets.auth_token:
-            return self.error(401)
-        keys = {
-            "accessKeyId": self.secrets.access_key_id,
-            "secretAccessKey": self.secrets.secret_access_key,
-            "sessionToken": self.secrets.session_token,
-            "expiration": 1893456000000,
-        }
-        return Answer(200, json.dumps({"roleCredentials": keys}).encode(), JSON)
-
-    def error(self, status: int) -> Answer:
-        """The portal's JSON error."""
-        return Answer(
-            status, b'{"message": "Session token not found or invalid"}', JSON
-        )
 
 
 Source = Callable[[Path, Secrets, Sts, SsoPortal], dict[str, str]]

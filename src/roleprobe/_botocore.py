@@ -163,8 +163,14 @@ def caller_identity(credentials: Credentials, timeout: float) -> Identity:
                 user_agent_extra=f"roleprobe/{_version.VERSION}",
             ),
         )
+    except (
+        botocore.exceptions.UnknownServiceError,
+        botocore.exceptions.DataNotFoundError,
+    ) as e:
+        raise Refused(
+            f"botocore has no STS model (left out of this image?): {type(e).__name__}"
+        ) from None
     except (botocore.exceptions.BotoCoreError, ValueError) as e:
-        # e.g. DataNotFoundError: an image that dropped the STS model
         raise Refused(
             f"botocore cannot make an STS client: {type(e).__name__}"
         ) from None

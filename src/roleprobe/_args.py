@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from roleprobe._errors import UsageError
 
@@ -40,8 +39,7 @@ Action = Literal["run", "check", "help", "version"]
 _FLAGS = ("--check", "--help", "--version")
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
+class Invocation(NamedTuple):
     """What the command line asks for."""
 
     action: Action

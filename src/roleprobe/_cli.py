@@ -106,10 +106,8 @@ def _main(
         log.error("config_invalid", setting=e.setting, reason=e.reason)
         return EX_CONFIG
     # The deadline counts from roleprobe's start, imports included.
-    from dataclasses import replace  # noqa: PLC0415
-
     spent = time.monotonic() - started
-    settings = replace(settings, deadline=max(0.001, settings.deadline - spent))
+    settings = settings._replace(deadline=max(0.001, settings.deadline - spent))
     sdk, detected_from = detect(invocation.command, settings.sdk, environ)
     found = _probe(environ, settings, log, redactor, sdk)
     found = _with_sdk(found, sdk, detected_from)
@@ -154,9 +152,7 @@ def _stop_children() -> None:
 
 def _with_sdk(found: Resolution, sdk: Sdk, detected_from: str) -> Resolution:
     """Return *found* saying whose chain was followed."""
-    from dataclasses import replace  # noqa: PLC0415
-
-    return replace(found, sdk=sdk, sdk_detected_from=detected_from)
+    return found._replace(sdk=sdk, sdk_detected_from=detected_from)
 
 
 def _probe(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from roleprobe import _hosts
@@ -26,15 +26,18 @@ TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"  # noqa: S105 - a name
 TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"  # noqa: S105
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """A credentials endpoint to ask; ``url`` may carry a secret task id."""
 
-    url: str = field(repr=False)
+    url: str
     host: str
-    token: str | None = field(default=None, repr=False)
+    token: str | None = None
     token_file: str | None = None
     proxies: bool = False  # Go asks it through HTTP_PROXY and the like
+
+    def __repr__(self) -> str:
+        """Show no URL path and no token: they may be secrets."""
+        return f"Endpoint(host={self.host!r}, token_file={self.token_file!r})"
 
 
 def configured(

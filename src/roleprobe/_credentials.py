@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from roleprobe._errors import InvalidAnswer
 
@@ -31,16 +30,22 @@ SOURCES: tuple[Source, ...] = get_args(Source)
 MAX_ANSWER = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
+class Credentials(NamedTuple):
     """Credentials as a source hands them out; only non-secrets in repr."""
 
-    access_key_id: str = field(repr=False)
-    secret_access_key: str = field(repr=False)
-    token: str | None = field(repr=False)
+    access_key_id: str
+    secret_access_key: str
+    token: str | None
     expiration: str | None = None
     role_arn: str | None = None
     account_id: str | None = None
+
+    def __repr__(self) -> str:
+        """Show only what is not secret."""
+        return (
+            f"Credentials(expiration={self.expiration!r}, "
+            f"role_arn={self.role_arn!r}, account_id={self.account_id!r})"
+        )
 
     def secrets(self) -> tuple[str, ...]:
         """Return the values that must never be logged."""

@@ -8,7 +8,7 @@ cannot grow past the cap either, however its encodings are nested).
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import httpx
 
@@ -19,13 +19,16 @@ from roleprobe._errors import InvalidAnswer, Refused, Retryable, TimedOut
 USER_AGENT = f"roleprobe/{_version.VERSION}"
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
     """An HTTP answer: status, headers (decoded body's), body."""
 
     status: int
-    body: bytes = field(repr=False)
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    body: bytes
+    headers: dict[str, str]
+
+    def __repr__(self) -> str:
+        """Show the status only: a body may hold secrets."""
+        return f"Answer(status={self.status})"
 
 
 def request(

@@ -41,8 +41,7 @@ Where it is silent, this module decides as follows:
 
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 Kind = Literal["name", "role", "assumed-role", "user", "federated-user", "root"]
 
@@ -70,8 +69,7 @@ class PatternError(ValueError):
     """An EXPECTED_ROLE_ARN value that cannot be a pattern."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(NamedTuple):
     """One parsed item of EXPECTED_ROLE_ARN (internally also a parsed identity)."""
 
     text: str

@@ -9,7 +9,6 @@ tell its role and ROLEPROBE_VERIFY allows it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from functools import partial
 from typing import NamedTuple, TypeVar
 
@@ -47,7 +46,7 @@ class _Runner:
 
     def run(self, fn: Callable[[float], T], *, once: bool = False) -> T:
         """Return fn(timeout), retried unless *once*; raise GaveUp with the last reason."""
-        policy = replace(self._policy, attempts=1) if once else self._policy
+        policy = self._policy._replace(attempts=1) if once else self._policy
         try:
             result, tries = retry(fn, policy, self._on_retry)
         except GaveUp as e:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import tenacity
 
@@ -32,17 +31,17 @@ def set_testing(on: bool) -> None:
     _testing = on
 
 
-@dataclass(slots=True)
 class Deadline:
     """A point in time that all probing together must not pass."""
 
-    seconds: float
-    clock: Callable[[], float] = time.monotonic
-    start: float = field(default=-1.0)
+    __slots__ = ("clock", "seconds", "start")
 
-    def __post_init__(self) -> None:
-        if self.start < 0:
-            self.start = self.clock()
+    def __init__(
+        self, seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.start = clock()
 
     def remaining(self) -> float:
         """Return the seconds left, never negative."""
@@ -53,8 +52,7 @@ class Deadline:
         return round((self.clock() - self.start) * 1000)
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     """How often and how long to try, and how to wait in between."""
 
     attempts: int
@@ -63,8 +61,7 @@ class Policy:
     sleep: Callable[[float], None] = time.sleep
 
 
-@dataclass(frozen=True, slots=True)
-class RetryDetails:
+class RetryDetails(NamedTuple):
     """What a retry hook is told: the attempt that failed, the wait, the reason."""
 
     attempt: int

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from roleprobe._errors import ConfigError
 from roleprobe._match import Pattern, PatternError, parse_expected
@@ -33,8 +32,7 @@ DEFAULT_ATTEMPTS = 6
 _W = TypeVar("_W", bound=str)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything roleprobe reads from ``ROLEPROBE_*`` and ``EXPECTED_ROLE_ARN``."""
 
     expected: tuple[Pattern, ...] | None = None

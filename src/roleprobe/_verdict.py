@@ -6,8 +6,7 @@ levels and exit statuses are decided, and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from roleprobe._errors import EX_NOPERM, EX_UNAVAILABLE
 from roleprobe._match import account_of, matches
@@ -19,8 +18,7 @@ Level = Literal["info", "warning", "error"]
 LinkState = Literal["winner", "winner, failed", "shadowed", "present", "not configured"]
 
 
-@dataclass(frozen=True, slots=True)
-class LinkView:
+class LinkView(NamedTuple):
     """One link of the chain as people see it in the --check table."""
 
     source: str
@@ -28,8 +26,7 @@ class LinkView:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(NamedTuple):
     """What probing found out; no secrets in here."""
 
     source: str
@@ -56,17 +53,15 @@ class Resolution:
         return self.failure is None
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """One log event to write."""
 
     level: Level
     name: str
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The events to log, and the exit status (None: run the command)."""
 
     events: tuple[Event, ...]

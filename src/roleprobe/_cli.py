@@ -47,14 +47,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     redactor = Redactor()
     log = configure(log_format(environ), redactor)
     try:
-        return _main(
+        status = _main(
             args, environ, log, redactor, signals=signals, held=held, started=started
         )
     except Exception as e:
         log.error("internal_error", reason=type(e).__name__)
-        return EX_SOFTWARE
-    finally:
-        _stop_children()
+        status = EX_SOFTWARE
+    _stop_children()
+    if argv is None:
+        # As a command, exit now: tearing down the interpreter (botocore's
+        # modules, an abandoned attempt's thread) would only add time.
+        flush_python_streams()
+        os._exit(status)
+    return status
 
 
 def _seal(args: Sequence[str]) -> None:

@@ -68,3 +68,32 @@ def test_redactor_replaces_known_secrets_and_key_ids() -> None:
     redactor.add(["SECRET-value-123"])
     cleaned = redactor._clean("got SECRET-value-123 and AKIAABCDEFGHIJKLMNOP")
     assert cleaned == f"got {REDACTED} and {REDACTED}"
+
+
+def test_a_short_secret_never_garbles_what_is_not_a_secret() -> None:
+    redactor = Redactor()
+    redactor.add(["test", "/creds"])  # LocalStack's keys; a full URI's short path
+    arn = "arn:aws:iam::000000000000:role/test-creds/creds"
+    event = {"event": "role_verified", "level": "info", "role_arn": arn}
+    assert redactor(None, "info", event) == event
+    assert redactor._clean("test") == REDACTED  # where it is the whole value
+
+
+def test_a_long_secret_is_taken_out_of_arns_too() -> None:
+    redactor = Redactor()
+    token = "SECRET-token-0123456789"
+    redactor.add([token])
+    out = redactor(
+        None, "info", {"event": "x", "role_arn": f"arn:aws:iam::1:role/{token}"}
+    )
+    assert token not in str(out)
+
+
+def test_people_s_text_is_escaped_and_redacted() -> None:
+    redactor = Redactor()
+    redactor.add(["SECRET-token-0123456789"])
+    text = "role\x1b[31m forged\nline SECRET-token-0123456789"
+    cleaned = redactor.clean_text(text)
+    assert "\x1b" not in cleaned
+    assert "SECRET" not in cleaned
+    assert cleaned.count("\n") == 1  # the text's own line break stays

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import structlog
 
 from roleprobe._settings import LogFormat
+from roleprobe._table import escape
 
 REDACTED = "[REDACTED]"
 _ACCESS_KEY_ID = re.compile(
@@ -52,14 +53,6 @@ _STRUCTURED = frozenset(
 #: A secret this short (LocalStack's ``test``) is redacted only where it is
 #: the whole value: inside other text it would garble what is not a secret.
 MIN_EMBEDDED = 8
-_CONTROL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def escape(text: str) -> str:
-    """Show control characters (ANSI escapes, newlines, bidi marks) as escapes."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 class Redactor:

@@ -162,6 +162,17 @@ def pytest_configure(config: pytest.Config) -> None:
         pth.write_text(_GUARD_PTH)
 
 
+def report(config: pytest.Config, line: str) -> None:
+    """Print *line* in the test session's own output, past any capture."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(line)
+
+
 def alive(pid: int) -> bool:
     """Tell whether process *pid* runs (a zombie counts as gone)."""
     try:

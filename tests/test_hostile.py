@@ -28,6 +28,7 @@ from conftest import (
     alive,
     check_network_rule,
     needs_namespaces,
+    report,
 )
 from fakes import (
     CALLER_ARN,
@@ -83,22 +84,18 @@ MEASURED: list[tuple[str, float, int]] = []  # (test, seconds, peak RSS in KiB)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report(request: pytest.FixtureRequest) -> Iterator[None]:
+def measured(request: pytest.FixtureRequest) -> Iterator[None]:
     """Print the worst peak RSS and wall time of the module's runs."""
     yield
-    plugins = request.config.pluginmanager
-    reporter = plugins.get_plugin("terminalreporter")
-    capture = plugins.get_plugin("capturemanager")
-    if reporter is None or capture is None or not MEASURED:
+    if not MEASURED:
         return
     rss = max(MEASURED, key=lambda m: m[2])
     slow = max(MEASURED, key=lambda m: m[1])
-    with capture.global_and_fixture_disabled():
-        reporter.write_line("")
-        reporter.write_line(
-            f"hostile: peak RSS {rss[2] / 1024:.0f} MiB ({rss[0]}); "
-            f"longest {slow[1]:.2f} s of a {BOUND} s bound ({slow[0]})"
-        )
+    report(
+        request.config,
+        f"hostile: peak RSS {rss[2] / 1024:.0f} MiB ({rss[0]}); "
+        f"longest {slow[1]:.2f} s of a {BOUND} s bound ({slow[0]})",
+    )
 
 
 @dataclass(frozen=True)

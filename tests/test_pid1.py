@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROLEPROBE, Runner, ecs_env, needs_namespaces
+from conftest import ROLEPROBE, Runner, ecs_env, needs_namespaces, report
 from fakes import EcsAgent, Stall
 
 pytestmark = needs_namespaces
@@ -40,23 +40,17 @@ KEPT: list[tuple[str, float]] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report(request: pytest.FixtureRequest) -> Iterator[None]:
+def window(request: pytest.FixtureRequest) -> Iterator[None]:
     """Print the measured window in which a signal was lost."""
     yield
-    plugins = request.config.pluginmanager
-    reporter = plugins.get_plugin("terminalreporter")
-    capture = plugins.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        return
     lost = sorted(ms for _, ms in LOST)
     kept = sorted(ms for _, ms in KEPT)
-    with capture.global_and_fixture_disabled():
-        reporter.write_line("")
-        reporter.write_line(
-            f"PID 1 signals: {len(lost)} lost at "
-            f"[{', '.join(f'{ms:.0f}' for ms in lost)}] ms after exec; "
-            f"{len(kept)} honoured at [{', '.join(f'{ms:.0f}' for ms in kept)}] ms"
-        )
+    report(
+        request.config,
+        f"PID 1 signals: {len(lost)} lost at "
+        f"[{', '.join(f'{ms:.0f}' for ms in lost)}] ms after exec; "
+        f"{len(kept)} honoured at [{', '.join(f'{ms:.0f}' for ms in kept)}] ms",
+    )
 
 
 def _exec_of_child(unshare: int, unshare_exe: str) -> tuple[int, float]:

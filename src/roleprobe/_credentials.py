@@ -101,11 +101,15 @@ def is_arn(text: str) -> bool:
 def check_expiration(text: str, now: datetime | None = None) -> datetime:
     """Return the expiration time if the SDK can parse it and it lies ahead."""
     try:
-        when = datetime.fromisoformat(text)
+        when = parse_time(text)
     except ValueError:
         raise InvalidAnswer("Expiration is not a time") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     if when <= (now or datetime.now(UTC)):
         raise InvalidAnswer("Expiration lies in the past")
     return when
+
+
+def parse_time(text: str) -> datetime:
+    """Return an ISO 8601 time, UTC when it names no zone; ValueError if none."""
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -55,16 +55,14 @@ def _split(url: str) -> tuple[str, str]:
     return scheme, host
 
 
-_JS_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
-
-
 def _check_js(url: str, environ: Mapping[str, str]) -> str:
     """credential-provider-http checkUrl: literal host strings only, no DNS."""
     del environ
     scheme, host = _split(url)
     if scheme.lower() == "https":
         return host
-    if host in _JS_HOSTS or _dotted_127(host) or _literal(host) == _IPV6_LOOPBACK:
+    # JS's literal names are botocore's, plus 127.x.y.z and [::1] as written
+    if host in ALLOWED_HOSTS or _dotted_127(host) or _literal(host) == _IPV6_LOOPBACK:
         return host
     raise Refused(_refusal(host, "the JavaScript SDK's literal hosts"))
 
@@ -146,10 +144,8 @@ def resolve_host(host: str) -> list[Address]:
 
 def is_loopback(host: str) -> bool:
     """Tell whether *host* is a literal loopback address, as botocore does."""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    literal = _literal(host)
+    return literal is not None and literal.is_loopback
 
 
 _HOST_RULES: dict[HostRule, Callable[[str, Mapping[str, str]], str]] = {

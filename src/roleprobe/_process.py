@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from roleprobe._children import CappedPopen
-from roleprobe._credentials import Credentials, check_expiration
+from roleprobe._credentials import Credentials, check_expiration, parse_time
 from roleprobe._errors import InvalidAnswer, Refused
 from roleprobe._files import FileProblem, read_capped
 
@@ -80,10 +80,8 @@ def check_sso_cache(cache: str, environ: Mapping[str, str]) -> None:
         raise Refused("no cached SSO token (aws sso login)") from None
     expires = token.get("expiresAt") if isinstance(token, dict) else None
     try:
-        when = datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
+        when = parse_time(str(expires))
     except ValueError:
         raise Refused("the cached SSO token has no valid expiresAt") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     if when <= datetime.now(UTC):
         raise Refused("the cached SSO token has expired (aws sso login)")
